@@ -1,0 +1,66 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "intake",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Multipart", targets: ["Multipart"]),
+        .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
+        .executable(name: "intake", targets: ["intake"]),
+        .executable(name: "multipart-bench", targets: ["multipart-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+    ],
+    targets: [
+        // Light to heavy: the parser needs nothing but the standard library.
+        .target(name: "Multipart"),
+        .target(
+            name: "MultipartNIO",
+            dependencies: [
+                "Multipart",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "intake",
+            dependencies: [
+                "Multipart",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "multipart-bench",
+            dependencies: ["Multipart"],
+            path: "Benchmarks/multipart-bench"
+        ),
+        .testTarget(
+            name: "MultipartTests",
+            dependencies: [
+                "Multipart",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "MultipartNIOTests",
+            dependencies: [
+                "MultipartNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+    ]
+)
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + upcomingFeatures
+}
