@@ -116,6 +116,16 @@ public struct MultipartParser: Sendable {
     /// delimiter), and the capacity it has reserved for them.
     public var retainedByteCapacity: Int { headerBuffer.capacity + lookbehind.capacity }
 
+    /// Calls `body` with `lookbehind[range]`, the bytes of a ``MultipartEvent/bodyLookbehind(_:)``.
+    public func withLookbehindBytes<Result, Failure: Error>(
+        _ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let outcome = lookbehind.withUnsafeBytes { bytes in
+            Swift.Result { () throws(Failure) in try body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        }
+        return try outcome.get()
+    }
+
     /// The number of body bytes read so far.
     public var offset: Int { consumed }
 
@@ -282,7 +292,7 @@ public struct MultipartParser: Sendable {
 
     private func limitError(_ limit: MultipartLimits.Limit, at offset: Int, _ what: String) -> MultipartError {
         let value = limits[limit] ?? 0
-        return MultipartError(.limitExceeded(limit), offset: offset, limitValue: value, "\(what) (\(limit) = \(value)); raise MultipartLimits.\(limit) if this body is legitimate")
+        return MultipartError(.limitExceeded(limit), offset: offset, limitValue: value, "\(what) (\(limit) = \(value)); raise the \(limit) limit if this body is legitimate")
     }
 
     // MARK: - Headers

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `intake` command line: `main` only wires subcommands.
+@main
+struct IntakeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake",
+        abstract: "Document upload ingestion: a streaming multipart/form-data parser and its tools.",
+        subcommands: [InspectCommand.self]
+    )
+}

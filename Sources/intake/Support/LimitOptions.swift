@@ -1,0 +1,53 @@
+import ArgumentParser
+import Multipart
+
+/// The parser limits as command-line flags, defaulting to ``MultipartLimits``' defaults.
+struct LimitOptions: ParsableArguments {
+    @Option(name: .customLong("max-header-bytes"), help: ArgumentHelp("Bytes of one part's header block.", valueName: "bytes"))
+    var headerBytes: Int = MultipartLimits().headerBytes
+
+    @Option(name: .customLong("max-headers"), help: ArgumentHelp("Header lines in one part.", valueName: "count"))
+    var headerCount: Int = MultipartLimits().headerCount
+
+    @Option(name: .customLong("max-parts"), help: ArgumentHelp("Parts in the body.", valueName: "count"))
+    var parts: Int = MultipartLimits().parts
+
+    @Option(name: .customLong("max-field-bytes"), help: ArgumentHelp("Data bytes of one part that is not a file.", valueName: "bytes"))
+    var fieldBytes: Int = MultipartLimits().fieldBytes
+
+    @Option(name: .customLong("max-file-bytes"), help: ArgumentHelp("Data bytes of one file part (default: no limit).", valueName: "bytes"))
+    var fileBytes: Int?
+
+    @Option(name: .customLong("max-body-bytes"), help: ArgumentHelp("Bytes of the whole body (default: no limit).", valueName: "bytes"))
+    var bodyBytes: Int?
+
+    @Option(name: .customLong("max-preamble-bytes"), help: ArgumentHelp("Bytes before the first boundary line.", valueName: "bytes"))
+    var preambleBytes: Int = MultipartLimits().preambleBytes
+
+    @Option(name: .customLong("max-epilogue-bytes"), help: ArgumentHelp("Bytes after the close delimiter.", valueName: "bytes"))
+    var epilogueBytes: Int = MultipartLimits().epilogueBytes
+
+    func validate() throws {
+        let values: [(String, Int?)] = [
+            ("--max-header-bytes", headerBytes), ("--max-headers", headerCount), ("--max-parts", parts),
+            ("--max-field-bytes", fieldBytes), ("--max-file-bytes", fileBytes), ("--max-body-bytes", bodyBytes),
+            ("--max-preamble-bytes", preambleBytes), ("--max-epilogue-bytes", epilogueBytes),
+        ]
+        for case (let flag, let value?) in values where value < 0 {
+            throw ValidationError("\(flag) must be 0 or more, not \(value).")
+        }
+    }
+
+    var limits: MultipartLimits {
+        var limits = MultipartLimits()
+        limits.headerBytes = headerBytes
+        limits.headerCount = headerCount
+        limits.parts = parts
+        limits.fieldBytes = fieldBytes
+        limits.fileBytes = fileBytes
+        limits.bodyBytes = bodyBytes
+        limits.preambleBytes = preambleBytes
+        limits.epilogueBytes = epilogueBytes
+        return limits
+    }
+}
