@@ -13,7 +13,35 @@ enum HeaderBlock {
     /// - Parameters:
     ///   - block: the header lines, each with its line ending.
     ///   - offset: the block's byte offset in the body, for errors.
+    /// The headers whose meaning the parser needs, by their index in the header list.
+    private struct KnownHeaders {
+        var disposition: Int? = nil
+        var contentType: Int? = nil
+        var transferEncoding: Int? = nil
+
+        /// Records that header `position` is named `name`; throws on a second one of a kind.
+        mutating func note(_ name: UnsafeRawBufferPointer, at position: Int, offset: Int, index: Int) throws(MultipartError) {
+            var existing: Int?
+            if asciiEqualsLowercase(name, "content-disposition") {
+                existing = disposition
+                disposition = disposition ?? position
+            } else if asciiEqualsLowercase(name, "content-type") {
+                existing = contentType
+                contentType = contentType ?? position
+            } else if asciiEqualsLowercase(name, "content-transfer-encoding") {
+                existing = transferEncoding
+                transferEncoding = transferEncoding ?? position
+            } else {
+                existing = nil
+            }
+            if existing != nil {
+                throw MultipartError(.duplicateHeader, offset: offset, "part \(index) has two \(String(decoding: name, as: UTF8.self)) headers")
+            }
+        }
+    }
+
     static func parse(_ block: UnsafeRawBufferPointer, offset: Int, index: Int, strict: Bool) throws(MultipartError) -> Outcome {
+        var known = KnownHeaders()
         var headers: [MultipartHeader] = []
         headers.reserveCapacity(4)
         // Value bytes of the last header while it may still be folded.
@@ -69,11 +97,12 @@ enum HeaderBlock {
                 throw MultipartError(.invalidHeader, offset: offset + lineStart + bad, "header name of part \(index) has byte 0x\(String(nameBytes[bad], radix: 16)), which is not allowed in a header name")
             }
             let value = trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+            try known.note(nameBytes, at: headers.count, offset: offset + lineStart, index: index)
             headers.append(MultipartHeader(name: String(decoding: nameBytes, as: UTF8.self), value: HeaderText.decode(value)))
             lineStart = next
         }
         finishFolded()
-        return try interpret(headers, offset: offset, index: index, strict: strict)
+        return try interpret(headers, known, offset: offset, index: index, strict: strict)
     }
 
     private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
@@ -84,28 +113,10 @@ enum HeaderBlock {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
-    private static func interpret(_ headers: [MultipartHeader], offset: Int, index: Int, strict: Bool) throws(MultipartError) -> Outcome {
-        var disposition: String? = nil
-        var contentType: String? = nil
-        var transferEncoding: String? = nil
-        for header in headers {
-            let slot: WritableKeyPath<(String?, String?, String?), String?>
-            if header.matches("content-disposition") {
-                slot = \.0
-            } else if header.matches("content-type") {
-                slot = \.1
-            } else if header.matches("content-transfer-encoding") {
-                slot = \.2
-            } else {
-                continue
-            }
-            var known = (disposition, contentType, transferEncoding)
-            if known[keyPath: slot] != nil {
-                throw MultipartError(.duplicateHeader, offset: offset, "part \(index) has two \(header.name) headers")
-            }
-            known[keyPath: slot] = header.value
-            (disposition, contentType, transferEncoding) = known
-        }
+    private static func interpret(_ headers: [MultipartHeader], _ known: KnownHeaders, offset: Int, index: Int, strict: Bool) throws(MultipartError) -> Outcome {
+        let disposition = known.disposition.map { headers[$0].value }
+        let contentType = known.contentType.map { headers[$0].value }
+        let transferEncoding = known.transferEncoding.map { headers[$0].value }
 
         guard let disposition else {
             throw MultipartError(.missingContentDisposition, offset: offset, "part \(index) has no Content-Disposition header; each form-data part needs 'Content-Disposition: form-data; name=\"...\"'")
@@ -130,7 +141,7 @@ enum HeaderBlock {
             let code: MultipartError.Code = failure.kind == .duplicate ? .duplicateParameter : .invalidParameters
             throw MultipartError(code, offset: offset, "Content-Disposition of part \(index): \(failure.message)")
         }
-        guard value.leading.lowercased() == "form-data" else {
+        guard value.leading == "form-data" || lowercasedASCII(value.leading) == "form-data" else {
             throw MultipartError(.notFormData, offset: offset, "part \(index) has Content-Disposition '\(value.leading)'; multipart/form-data parts must be 'form-data'")
         }
         guard let name = value.parameter("name") else {
@@ -145,7 +156,7 @@ enum HeaderBlock {
             }
         }
         let encoding: MultipartTransferEncoding
-        switch transferEncoding?.lowercased() {
+        switch transferEncoding.map(lowercasedASCII) {
         case nil, "7bit", "8bit", "binary": encoding = .identity
         case "base64": encoding = .base64
         case "quoted-printable": encoding = .quotedPrintable
@@ -164,4 +175,10 @@ enum HeaderBlock {
             offset: offset
         ))
     }
+}
+
+/// `text` with ASCII letters lowercased, other characters untouched.
+func lowercasedASCII(_ text: String) -> String {
+    if !text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return text }
+    return String(decoding: text.utf8.map(\.asciiLowercased), as: UTF8.self)
 }

@@ -83,9 +83,7 @@ struct ParameterizedValue: Sendable {
             if nameRange.isEmpty {
                 throw Failure(kind: .syntax, offset: index, message: "expected a parameter name")
             }
-            var name = ""
-            name.reserveCapacity(nameRange.count)
-            for i in nameRange { name.unicodeScalars.append(Unicode.Scalar(bytes[i].asciiLowercased)) }
+            let name = lowercasedASCII(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameRange]), as: UTF8.self))
             skipWhitespace()
             guard index < count && bytes[index] == UInt8(ascii: "=") else {
                 throw Failure(kind: .syntax, offset: index, message: "expected '=' after parameter name '\(name)'")

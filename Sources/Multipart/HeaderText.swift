@@ -32,29 +32,49 @@ public enum HeaderText {
     }
 }
 
-/// Byte classes from RFC 9110 and RFC 2046.
+/// Byte classes from RFC 9110 and RFC 2046, as 128-bit sets (no table to initialise lazily).
 enum ByteClass {
+    /// A set of ASCII bytes: bit `b` of `low` (b < 64) or of `high` (b - 64).
+    struct ASCIISet {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+
+        init(_ members: StaticString, ranges: [ClosedRange<UInt8>] = []) {
+            for range in ranges { for byte in range { insert(byte) } }
+            for index in 0..<members.utf8CodeUnitCount { insert(members.utf8Start[index]) }
+        }
+
+        private mutating func insert(_ byte: UInt8) {
+            if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+        }
+
+        @inline(__always)
+        func contains(_ byte: UInt8) -> Bool {
+            if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
+            if byte < 128 { return high & (1 << UInt64(byte &- 64)) != 0 }
+            return false
+        }
+    }
+
+    private static let alphanumeric: [ClosedRange<UInt8>] = [
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+    ]
+
     /// `tchar`: the bytes of a token (header names, parameter names, unquoted values).
-    static let token: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
-        for byte in "!#$%&'*+-.^_`|~".utf8 { table[Int(byte)] = true }
-        return table
-    }()
+    static let token = ASCIISet("!#$%&'*+-.^_`|~", ranges: alphanumeric)
 
     /// `bchars` of RFC 2046 §5.1.1, without the space (allowed except as the last byte).
-    static let boundary: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
-        for byte in "'()+_,-./:=?".utf8 { table[Int(byte)] = true }
-        return table
-    }()
+    static let boundary = ASCIISet("'()+_,-./:=?", ranges: alphanumeric)
 
-    @inline(__always) static func isToken(_ byte: UInt8) -> Bool { token[Int(byte)] }
+    @inline(__always) static func isToken(_ byte: UInt8) -> Bool {
+        // The set's two words, computed once by hand so the hot path reads no global.
+        let low: UInt64 = 0x03FF_6CFA_0000_0000
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+        if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
+        if byte < 128 { return high & (1 << UInt64(byte &- 64)) != 0 }
+        return false
+    }
+
     @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 }
 

@@ -27,7 +27,7 @@ public struct MultipartBoundary: Sendable, Hashable, CustomStringConvertible {
             if byte == 0x20 {
                 allowed = index != bytes.count - 1
             } else if strict {
-                allowed = ByteClass.boundary[Int(byte)]
+                allowed = ByteClass.boundary.contains(byte)
             } else {
                 allowed = byte > 0x20 && byte < 0x7F
             }

@@ -12,8 +12,7 @@ public struct MultipartHeader: Sendable, Hashable {
 
     /// Whether this header's name equals `name`, ignoring ASCII case.
     public func matches(_ name: String) -> Bool {
-        self.name.utf8.count == name.utf8.count
-            && zip(self.name.utf8, name.utf8).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
+        self.name.utf8.elementsEqual(name.utf8) { $0.asciiLowercased == $1.asciiLowercased }
     }
 }
 

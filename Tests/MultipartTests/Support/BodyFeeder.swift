@@ -1,4 +1,5 @@
 import Multipart
+import Testing
 
 /// One part as a test sees it: what the parser said and the decoded data.
 struct CollectedPart: Equatable, CustomStringConvertible {
@@ -70,8 +71,10 @@ struct BodyFeeder {
                     }
                 }
                 if checkRetainedMemory {
-                    let bound = limits.headerBytes + 4 + parser.boundary.bytes.count + MultipartParser.maximumTransportPadding + 1 + 512
-                    precondition(parser.retainedByteCapacity <= bound, "parser retains \(parser.retainedByteCapacity) bytes, more than \(bound)")
+                    let bound = retainedBound(boundaryLength: parser.boundary.bytes.count)
+                    if parser.retainedByteCapacity > bound {
+                        Issue.record("parser retains \(parser.retainedByteCapacity) bytes, more than \(bound)")
+                    }
                 }
                 start = end
             }
@@ -82,6 +85,12 @@ struct BodyFeeder {
             preconditionFailure("only MultipartError is thrown: \(error)")
         }
         return .parts(parts)
+    }
+
+    /// The most any parser may hold: a header block at its limit plus a delimiter and its padding
+    /// (and the allocator's rounding).
+    func retainedBound(boundaryLength: Int) -> Int {
+        limits.headerBytes + 4 + boundaryLength + MultipartParser.maximumTransportPadding + 1 + 512
     }
 
     func parseWhole(_ body: [UInt8], contentType: String) -> ParseOutcome {
