@@ -1,0 +1,108 @@
+public import Multipart
+import NIOConcurrencyHelpers
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(Glibc)
+private let systemRead = Glibc.read
+#elseif canImport(Musl)
+private let systemRead = Musl.read
+#elseif canImport(Darwin)
+private let systemRead = Darwin.read
+#endif
+
+extension MultipartFormPart {
+    /// A file part whose data is read from `path` on disk, in `chunkSize` pieces, only as fast as
+    /// the body is consumed. The file is opened when the part is reached; reads run on NIO's
+    /// blocking-I/O thread pool.
+    public static func file(
+        _ name: String, path: String, filename: String, contentType: String = "application/octet-stream", chunkSize: Int = 64 * 1024
+    ) -> MultipartFormPart {
+        MultipartFormPart(name: name, filename: filename, contentType: contentType, content: .stream {
+            FileContents(path: path, chunkSize: chunkSize)
+        })
+    }
+}
+
+/// The bytes of a file as an async sequence of chunks.
+public struct FileContents: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+    public typealias Failure = any Error
+
+    /// A failure to open or read the file.
+    public struct ReadError: Error, CustomStringConvertible {
+        public var path: String
+        public var errno: Int32
+        public var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
+    }
+
+    public let path: String
+    public let chunkSize: Int
+
+    public init(path: String, chunkSize: Int = 64 * 1024) {
+        self.path = path
+        self.chunkSize = chunkSize
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(file: OpenFile(path: path), chunkSize: chunkSize) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        fileprivate let file: OpenFile
+        let chunkSize: Int
+
+        public mutating func next() async throws -> [UInt8]? {
+            let file = self.file
+            let chunkSize = self.chunkSize
+            return try await NIOThreadPool.singleton.runIfActive { try file.read(upTo: chunkSize) }
+        }
+    }
+}
+
+/// A file descriptor opened on first read and closed at the end of the file or when the last
+/// iterator holding it goes away, whichever comes first.
+private final class OpenFile: Sendable {
+    private let path: String
+    private let descriptor = NIOLockedValueBox<Int32?>(nil)
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit {
+        descriptor.withLockedValue { fd in
+            if let open = fd, open >= 0 { close(open) }
+        }
+    }
+
+    /// The next bytes, or `nil` at the end of the file. Blocking: call on a thread pool.
+    func read(upTo count: Int) throws -> [UInt8]? {
+        try descriptor.withLockedValue { fd -> [UInt8]? in
+            if fd == nil {
+                let opened = open(path, O_RDONLY | O_CLOEXEC)
+                guard opened >= 0 else { throw FileContents.ReadError(path: path, errno: errno) }
+                fd = opened
+            }
+            guard let open = fd, open >= 0 else { return nil }
+            var bytes = [UInt8](repeating: 0, count: count)
+            while true {
+                let got = bytes.withUnsafeMutableBytes { systemRead(open, $0.baseAddress, count) }
+                if got < 0 && errno == EINTR { continue }
+                if got < 0 { throw FileContents.ReadError(path: path, errno: errno) }
+                if got == 0 {
+                    close(open)
+                    fd = -1
+                    return nil
+                }
+                bytes.removeLast(count - got)
+                return bytes
+            }
+        }
+    }
+}
