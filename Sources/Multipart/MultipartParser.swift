@@ -126,6 +126,10 @@ public struct MultipartParser: Sendable {
         return try outcome.get()
     }
 
+    /// The body offset of the first byte of the last ``MultipartEvent/bodyLookbehind(_:)`` range.
+    /// (For a ``MultipartEvent/body(_:)`` range, the chunk's first byte is at `offset - position`.)
+    public var lookbehindOffset: Int { heldStartBeforeReset }
+
     /// The number of body bytes read so far.
     public var offset: Int { consumed }
 

@@ -117,9 +117,10 @@ private final class ReaderState<Base: AsyncSequence> where Base.Element: Multipa
             switch event {
             case .body(let range):
                 guard let chunk else { preconditionFailure("a body event always refers to the current chunk") }
-                if let slice = try decode(chunk: chunk, range) { return slice }
+                if let slice = try decode(chunk: chunk, range, offset: parser.offset - position + range.lowerBound) { return slice }
             case .bodyLookbehind(let range):
-                let slice = try parser.withLookbehindBytes(range) { (bytes) throws(MultipartError) in try decode(bytes) }
+                let offset = parser.lookbehindOffset
+                let slice = try parser.withLookbehindBytes(range) { (bytes) throws(MultipartError) in try decode(bytes, offset: offset) }
                 if let slice { return slice }
             case .partEnd:
                 openPart = nil
@@ -134,19 +135,19 @@ private final class ReaderState<Base: AsyncSequence> where Base.Element: Multipa
         return nil
     }
 
-    private func decode(chunk: Base.Element, _ range: Range<Int>) throws(MultipartError) -> Base.Element.Slice? {
+    private func decode(chunk: Base.Element, _ range: Range<Int>, offset: Int) throws(MultipartError) -> Base.Element.Slice? {
         if case .identity = currentEncoding { return chunk.slice(range) }
         return try chunk.withUnsafeChunkBytes { (bytes) throws(MultipartError) in
-            try decode(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            try decode(UnsafeRawBufferPointer(rebasing: bytes[range]), offset: offset)
         }
     }
 
     private var currentEncoding: MultipartTransferEncoding = .identity
 
-    private func decode(_ bytes: UnsafeRawBufferPointer) throws(MultipartError) -> Base.Element.Slice? {
+    private func decode(_ bytes: UnsafeRawBufferPointer, offset: Int) throws(MultipartError) -> Base.Element.Slice? {
         if case .identity = currentEncoding { return Base.Element.makeSlice(copying: bytes) }
         decoded.removeAll(keepingCapacity: true)
-        try decoder.decode(bytes, into: &decoded, offset: parser.offset)
+        try decoder.decode(bytes, into: &decoded, offset: offset)
         return decoded.isEmpty ? nil : decoded.withUnsafeBytes { Base.Element.makeSlice(copying: $0) }
     }
 

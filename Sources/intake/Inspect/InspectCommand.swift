@@ -80,16 +80,16 @@ struct InspectCommand: ParsableCommand {
             var digest: PartDigest? = nil
             let status = try reader.forEachChunk { (chunk) throws(MultipartError) in
                 var position = 0
-                let chunkOffset = parser.offset
                 while let event = try parser.next(in: chunk, at: &position) {
                     switch event {
                     case .partBegin(let part):
                         digest = PartDigest(part: part)
                     case .body(let range):
-                        try digest?.add(UnsafeRawBufferPointer(rebasing: chunk[range]), offset: chunkOffset + range.lowerBound)
+                        try digest?.add(UnsafeRawBufferPointer(rebasing: chunk[range]), offset: parser.offset - position + range.lowerBound)
                     case .bodyLookbehind(let range):
+                        let offset = parser.lookbehindOffset
                         try parser.withLookbehindBytes(range) { (bytes) throws(MultipartError) in
-                            try digest?.add(bytes, offset: parser.offset)
+                            try digest?.add(bytes, offset: offset)
                         }
                     case .partEnd:
                         if let line = try digest?.finish(offset: parser.offset) { print(line) }

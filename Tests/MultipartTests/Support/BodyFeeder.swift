@@ -55,14 +55,15 @@ struct BodyFeeder {
                             current = CollectedPart(part: part, data: [])
                             decoder = MultipartTransferDecoder(part.transferEncoding)
                         case .body(let range):
-                            try decoder.decode(UnsafeRawBufferPointer(rebasing: chunk[range]), into: &current!.data, offset: 0)
+                            try decoder.decode(UnsafeRawBufferPointer(rebasing: chunk[range]), into: &current!.data, offset: parser.offset - position + range.lowerBound)
                         case .bodyLookbehind(let range):
                             let held = Array(parser.lookbehind[range])
+                            let offset = parser.lookbehindOffset
                             try held.withUnsafeBytes { bytes in
-                                try decoder.decode(bytes, into: &current!.data, offset: 0)
+                                try decoder.decode(bytes, into: &current!.data, offset: offset)
                             }
                         case .partEnd:
-                            try decoder.finish(into: &current!.data, offset: 0)
+                            try decoder.finish(into: &current!.data, offset: parser.offset)
                             parts.append(current!)
                             current = nil
                         case .end:

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Fuzz/run.sh [SECONDS]  (default 60)
+#
+# Builds the Multipart sources with Fuzz/MultipartFuzz.swift under libFuzzer and AddressSanitizer
+# (one swiftc call: a SwiftPM executable's own main would win over libFuzzer's), seeds a corpus
+# from Fixtures/ (each conformance case as "Content-Type LF body"), and fuzzes for SECONDS.
+# Exits non-zero on any crash, trap, sanitizer report or whole-vs-split disagreement; the
+# crashing input is left in .build-fuzz/artifacts/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+seconds=${1:-60}
+out=.build-fuzz
+mkdir -p "$out/corpus" "$out/artifacts"
+
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name MultipartFuzz \
+    Sources/Multipart/*.swift Fuzz/MultipartFuzz.swift -o "$out/fuzz-multipart"
+
+for case_dir in Fixtures/conformance/*/*/; do
+    name=$(echo "$case_dir" | tr '/' '_')
+    { cat "$case_dir/content-type.txt"; printf '\n'; cat "$case_dir/body.bin"; } > "$out/corpus/seed_$name"
+done
+
+"$out/fuzz-multipart" "$out/corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+    -artifact_prefix="$out/artifacts/" -print_final_stats=1 2>&1 | tee "$out/fuzz.log" | grep -E 'Done|ERROR|SUMMARY|==[0-9]+==|Fatal|precondition|stat::number_of_executed_units' || true
+status=${PIPESTATUS[0]}
+if [[ $status -ne 0 ]]; then
+    echo "fuzzing found a failure (exit $status); see $out/fuzz.log and $out/artifacts/" >&2
+    exit 1
+fi
