@@ -5,15 +5,20 @@
 # (one swiftc call: a SwiftPM executable's own main would win over libFuzzer's), seeds a corpus
 # from Fixtures/ (each conformance case as "Content-Type LF body"), and fuzzes for SECONDS.
 # Exits non-zero on any crash, trap, sanitizer report or whole-vs-split disagreement; the
-# crashing input is left in .build-fuzz/artifacts/.
+# crashing input is left in .build-fuzz/artifacts/. Reproduce one with
+#   SWIFT_BACKTRACE=enable=no .build-fuzz/fuzz-multipart .build-fuzz/artifacts/crash-...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 out=.build-fuzz
 mkdir -p "$out/corpus" "$out/artifacts"
 
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name MultipartFuzz \
-    Sources/Multipart/*.swift Fuzz/MultipartFuzz.swift -o "$out/fuzz-multipart"
+# The linker warns about every sanitizer helper symbol; keep its output for when the build fails.
+if ! swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name MultipartFuzz \
+    Sources/Multipart/*.swift Fuzz/MultipartFuzz.swift -o "$out/fuzz-multipart" >"$out/build.log" 2>&1; then
+    grep -v 'ld.gold: warning' "$out/build.log" >&2
+    exit 1
+fi
 
 for case_dir in Fixtures/conformance/*/*/; do
     name=$(echo "$case_dir" | tr '/' '_')
@@ -21,8 +26,8 @@ for case_dir in Fixtures/conformance/*/*/; do
 done
 
 "$out/fuzz-multipart" "$out/corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
-    -artifact_prefix="$out/artifacts/" -print_final_stats=1 2>&1 | tee "$out/fuzz.log" | grep -E 'Done|ERROR|SUMMARY|==[0-9]+==|Fatal|precondition|stat::number_of_executed_units' || true
-status=${PIPESTATUS[0]}
+    -artifact_prefix="$out/artifacts/" -print_final_stats=1 >"$out/fuzz.log" 2>&1 && status=0 || status=$?
+grep -E '^Done|ERROR|SUMMARY|Fatal error|Precondition failed|stat::number_of_executed_units|stat::peak_rss' "$out/fuzz.log" || true
 if [[ $status -ne 0 ]]; then
     echo "fuzzing found a failure (exit $status); see $out/fuzz.log and $out/artifacts/" >&2
     exit 1

@@ -33,7 +33,7 @@ struct InspectCommand: ParsableCommand {
 
             Examples:
               intake inspect --content-type 'multipart/form-data; boundary=XyZ' body.bin
-              curl-captured-body | intake inspect --boundary XyZ -
+              cat captured-body | intake inspect --boundary=----WebKitFormBoundaryX -
               intake inspect --boundary XyZ --strict --max-file-bytes 10485760 body.bin
             """
     )
@@ -41,7 +41,7 @@ struct InspectCommand: ParsableCommand {
     @Option(name: .customLong("content-type"), help: ArgumentHelp("The Content-Type header value, e.g. 'multipart/form-data; boundary=XyZ'.", valueName: "value"))
     var contentType: String?
 
-    @Option(help: ArgumentHelp("The boundary alone, without the leading '--'.", valueName: "boundary"))
+    @Option(help: ArgumentHelp("The boundary alone, without the leading '--'. Write --boundary=VALUE when it starts with '-'.", valueName: "boundary"))
     var boundary: String?
 
     @Flag(help: "Reject what RFC 7578/2046 do not allow: LF-only line breaks, folded headers, empty Content-Disposition.")
