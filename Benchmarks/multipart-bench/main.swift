@@ -87,15 +87,21 @@ func parse(_ body: [UInt8], boundary: MultipartBoundary, limits: MultipartLimits
     return consumer
 }
 
+// MULTIPART_BENCH_REPEAT=N parses N times and reports the fastest run (for profiling on a noisy
+// machine); the peer contract's single run is the default.
+let repeats = max(1, Int(getenv("MULTIPART_BENCH_REPEAT").map { String(cString: $0) } ?? "1") ?? 1)
 let clock = ContinuousClock()
-let start = clock.now
-let consumer: Consumer
-do {
-    consumer = try parse(body, boundary: boundary, limits: limits, chunkSize: 64 * 1024)
-} catch {
-    fail("\(error)", status: 1)
+var consumer = Consumer()
+var seconds = Double.infinity
+for _ in 0..<repeats {
+    let start = clock.now
+    do {
+        consumer = try parse(body, boundary: boundary, limits: limits, chunkSize: 64 * 1024)
+    } catch {
+        fail("\(error)", status: 1)
+    }
+    let elapsed = clock.now - start
+    seconds = min(seconds, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
-let elapsed = clock.now - start
-let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 _ = "checksum=\(consumer.checksum)\n".withCString { write(2, $0, strlen($0)) }
 print("{\"parser\":\"intake\",\"parts\":\(consumer.parts),\"bytes\":\(consumer.bytes),\"seconds\":\(seconds)}")

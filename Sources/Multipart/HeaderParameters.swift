@@ -15,17 +15,14 @@ public struct HeaderParameter: Sendable, Hashable {
     }
 }
 
-/// A header value of the form `leading-token *( OWS ";" OWS name "=" value )`: Content-Type and
-/// Content-Disposition (RFC 9110 §5.6.6, RFC 6266, RFC 7578).
+/// Reads a header value of the form `leading-token *( OWS ";" OWS name "=" value )`: Content-Type
+/// and Content-Disposition (RFC 9110 §5.6.6, RFC 6266, RFC 7578).
 ///
-/// Parsing is one pass over the bytes, linear in their length whatever they hold. Semicolons and
-/// equals signs inside quoted-strings are data. Inside a quoted-string only `\"` and `\\` are
-/// escapes; any other backslash is kept as a literal byte, because browsers send Windows paths
-/// (`C:\files\a.txt`) unescaped. Duplicate parameter names are an error.
-struct ParameterizedValue: Sendable {
-    var leading: String
-    var parameters: [HeaderParameter]
-
+/// One pass over the bytes, linear in their length whatever they hold. Semicolons and equals signs
+/// inside quoted-strings are data. Inside a quoted-string only `\"` and `\\` are escapes; any other
+/// backslash is kept as a literal byte, because browsers send Windows paths (`C:\files\a.txt`)
+/// unescaped. Callers decide what a duplicate parameter means.
+enum ParameterScanner {
     struct Failure: Error {
         enum Kind { case syntax, duplicate }
         var kind: Kind
@@ -33,10 +30,28 @@ struct ParameterizedValue: Sendable {
         var message: String
     }
 
-    /// - Parameters:
-    ///   - leadingIsMediaType: the leading token is `type/subtype` (Content-Type) rather than one token.
-    ///   - strict: unquoted values must be tokens; otherwise anything up to `;` is taken, trimmed.
-    static func parse(_ bytes: UnsafeRawBufferPointer, leadingIsMediaType: Bool, strict: Bool) throws(Failure) -> ParameterizedValue {
+    /// A parameter value: bytes of the header value, or the unescaped bytes of a quoted-string
+    /// that had escapes.
+    enum Value {
+        case bytes(Range<Int>)
+        case unescaped([UInt8])
+
+        func decoded(in header: UnsafeRawBufferPointer) -> String {
+            switch self {
+            case .bytes(let range): return HeaderText.decode(UnsafeRawBufferPointer(rebasing: header[range]))
+            case .unescaped(let bytes): return HeaderText.decode(bytes)
+            }
+        }
+    }
+
+    /// Scans `bytes`, calling `visit` with each parameter's name range, value and whether it was
+    /// quoted; returns the range of the leading token (`type/subtype` when `leadingIsMediaType`).
+    ///
+    /// - Parameter strict: unquoted values must be tokens; otherwise anything up to `;` is taken, trimmed.
+    static func scan(
+        _ bytes: UnsafeRawBufferPointer, leadingIsMediaType: Bool, strict: Bool,
+        _ visit: (_ name: Range<Int>, _ value: Value, _ quoted: Bool) throws(Failure) -> Void
+    ) throws(Failure) -> Range<Int> {
         var index = 0
         let count = bytes.count
         func skipWhitespace() {
@@ -50,8 +65,7 @@ struct ParameterizedValue: Sendable {
 
         skipWhitespace()
         let leadingStart = index
-        let first = token()
-        if first.isEmpty {
+        if token().isEmpty {
             throw Failure(kind: .syntax, offset: index, message: leadingIsMediaType ? "expected a media type such as multipart/form-data" : "expected a disposition type such as form-data")
         }
         if leadingIsMediaType {
@@ -63,8 +77,7 @@ struct ParameterizedValue: Sendable {
                 throw Failure(kind: .syntax, offset: index, message: "expected a media subtype after '/'")
             }
         }
-        let leading = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[leadingStart..<index]), as: UTF8.self)
-        var parameters: [HeaderParameter] = []
+        let leading = leadingStart..<index
 
         while true {
             skipWhitespace()
@@ -78,24 +91,20 @@ struct ParameterizedValue: Sendable {
                 if strict { throw Failure(kind: .syntax, offset: index, message: "empty parameter after ';'") }
                 continue
             }
-            let nameStart = index
-            let nameRange = token()
-            if nameRange.isEmpty {
+            let name = token()
+            if name.isEmpty {
                 throw Failure(kind: .syntax, offset: index, message: "expected a parameter name")
             }
-            let name = lowercasedASCII(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameRange]), as: UTF8.self))
             skipWhitespace()
             guard index < count && bytes[index] == UInt8(ascii: "=") else {
-                throw Failure(kind: .syntax, offset: index, message: "expected '=' after parameter name '\(name)'")
+                throw Failure(kind: .syntax, offset: index, message: "expected '=' after parameter name '\(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[name]), as: UTF8.self))'")
             }
             index += 1
             skipWhitespace()
-            let value: String
-            let quoted: Bool
             if index < count && bytes[index] == UInt8(ascii: "\"") {
                 let open = index
                 index += 1
-                var unescaped: [UInt8] = []
+                var unescaped: [UInt8]? = nil
                 var segmentStart = index
                 var closed = false
                 while index < count {
@@ -107,8 +116,9 @@ struct ParameterizedValue: Sendable {
                     if byte == UInt8(ascii: "\\") && index + 1 < count
                         && (bytes[index + 1] == UInt8(ascii: "\"") || bytes[index + 1] == UInt8(ascii: "\\"))
                     {
-                        unescaped.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]))
-                        unescaped.append(bytes[index + 1])
+                        if unescaped == nil { unescaped = [] }
+                        unescaped!.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]))
+                        unescaped!.append(bytes[index + 1])
                         index += 2
                         segmentStart = index
                         continue
@@ -116,39 +126,71 @@ struct ParameterizedValue: Sendable {
                     index += 1
                 }
                 guard closed else {
-                    throw Failure(kind: .syntax, offset: open, message: "quoted value of parameter '\(name)' has no closing '\"'")
+                    throw Failure(kind: .syntax, offset: open, message: "quoted value has no closing '\"'")
                 }
-                if unescaped.isEmpty {
-                    value = HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]))
+                if var escaped = unescaped {
+                    escaped.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]))
+                    try visit(name, .unescaped(escaped), true)
                 } else {
-                    unescaped.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[segmentStart..<index]))
-                    value = HeaderText.decode(unescaped)
+                    try visit(name, .bytes(segmentStart..<index), true)
                 }
                 index += 1
-                quoted = true
             } else {
                 let valueStart = index
                 if strict {
                     if token().isEmpty {
-                        throw Failure(kind: .syntax, offset: index, message: "parameter '\(name)' has no value (quote it if it has spaces or separators)")
+                        throw Failure(kind: .syntax, offset: index, message: "a parameter has no value (quote it if it has spaces or separators)")
                     }
                 } else {
                     while index < count && bytes[index] != UInt8(ascii: ";") { index += 1 }
                 }
                 var valueEnd = index
                 while valueEnd > valueStart && ByteClass.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
-                value = HeaderText.decode(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
-                quoted = false
+                try visit(name, .bytes(valueStart..<valueEnd), false)
             }
-            if parameters.contains(where: { $0.name == name }) {
-                throw Failure(kind: .duplicate, offset: nameStart, message: "parameter '\(name)' appears twice")
-            }
-            parameters.append(HeaderParameter(name: name, value: value, wasQuoted: quoted))
         }
-        return ParameterizedValue(leading: leading, parameters: parameters)
+        return leading
+    }
+}
+
+/// A parsed header value with its parameters in order, names lowercased, duplicates rejected.
+struct ParameterizedValue: Sendable {
+    var leading: String
+    var parameters: [HeaderParameter]
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, leadingIsMediaType: Bool, strict: Bool) throws(ParameterScanner.Failure) -> ParameterizedValue {
+        var parameters: [HeaderParameter] = []
+        var seen = DuplicateNames()
+        let leading = try ParameterScanner.scan(bytes, leadingIsMediaType: leadingIsMediaType, strict: strict) { (nameRange, value, quoted) throws(ParameterScanner.Failure) in
+            let name = lowercasedASCII(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[nameRange]), as: UTF8.self))
+            if !seen.insert(name) {
+                throw ParameterScanner.Failure(kind: .duplicate, offset: nameRange.lowerBound, message: "parameter '\(name)' appears twice")
+            }
+            parameters.append(HeaderParameter(name: name, value: value.decoded(in: bytes), wasQuoted: quoted))
+        }
+        return ParameterizedValue(leading: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[leading]), as: UTF8.self), parameters: parameters)
     }
 
     func parameter(_ lowercasedName: String) -> HeaderParameter? {
         parameters.first { $0.name == lowercasedName }
+    }
+}
+
+/// Lowercased parameter names seen so far: a short list, or a set once there are many, so a
+/// header with thousands of parameters is still checked in linear time.
+struct DuplicateNames {
+    private var few: [String] = []
+    private var many: Set<String>? = nil
+
+    /// Adds `name`; returns `false` if it was already there.
+    mutating func insert(_ name: String) -> Bool {
+        if many != nil { return many!.insert(name).inserted }
+        if few.contains(name) { return false }
+        few.append(name)
+        if few.count > 8 {
+            many = Set(few)
+            few = []
+        }
+        return true
     }
 }

@@ -49,7 +49,7 @@ public struct MultipartBoundary: Sendable, Hashable, CustomStringConvertible {
     public init(contentType: String, strict: Bool = false) throws(MultipartError) {
         var utf8 = contentType
         let parsed = utf8.withUTF8 { buffer in
-            Result { () throws(ParameterizedValue.Failure) in
+            Result { () throws(ParameterScanner.Failure) in
                 try ParameterizedValue.parse(UnsafeRawBufferPointer(buffer), leadingIsMediaType: true, strict: strict)
             }
         }

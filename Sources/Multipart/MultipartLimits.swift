@@ -11,7 +11,8 @@ public struct MultipartLimits: Sendable, Hashable {
         public var description: String { rawValue }
     }
 
-    /// Bytes of one part's header block, line breaks included. Default 16 KiB.
+    /// Bytes of one part's header block, line breaks and the empty line that ends it included.
+    /// Default 16 KiB.
     public var headerBytes: Int = 16 * 1024
     /// Header lines in one part (continuation lines of a folded header not counted). Default 64.
     public var headerCount: Int = 64

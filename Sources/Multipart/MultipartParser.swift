@@ -306,45 +306,57 @@ public struct MultipartParser: Sendable {
 
     /// Reads header lines until the empty line that ends the block; returns the part's
     /// ``MultipartEvent/partBegin(_:)``, or `nil` when the chunk is used up or the part is skipped.
+    ///
+    /// Works a line at a time: a tight search for LF, then one check per line. `lineLength` and
+    /// `lineFirstByte` carry a line cut by the chunk's end.
     private mutating func readHeaders(_ chunk: UnsafeRawBufferPointer, _ position: inout Int, base: Int, end: Int) throws(MultipartError) -> MultipartEvent? {
         let bytes = chunk.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let blockStart = position
-        var index = position
-        while index < end {
-            let byte = bytes[index]
-            if byte == Self.lf {
-                if lineLength == 0 || (lineLength == 1 && lineFirstByte == Self.cr) {
-                    // The empty line: the block is complete.
-                    let lineStart = index - lineLength
-                    position = index + 1
-                    let outcome: HeaderBlock.Outcome
-                    if headerBuffer.isEmpty && lineStart >= blockStart {
-                        outcome = try HeaderBlock.parse(UnsafeRawBufferPointer(rebasing: chunk[blockStart..<lineStart]), offset: headerStart, index: partCount - 1, strict: options.strict)
-                    } else {
-                        try appendHeaderBytes(chunk, blockStart..<index + 1)
-                        // Drop the empty line itself.
-                        headerBuffer.removeLast(lineLength + 1)
-                        outcome = try parseBufferedHeaderBlock()
-                    }
-                    return beginBody(outcome)
-                }
-                lineLength = 0
-            } else {
-                if lineLength == 0 {
-                    lineFirstByte = byte
-                    if !ByteClass.isWhitespace(byte) && byte != Self.cr {
-                        headerLines += 1
-                        if headerLines > limits.headerCount {
-                            throw limitError(.headerCount, at: base + index, "part \(partCount - 1) has more header lines than the limit")
-                        }
-                    }
-                }
-                lineLength += 1
-            }
-            index += 1
-            if headerBytes + (index - blockStart) > limits.headerBytes {
+        // The first index that would make the block (its empty line included) larger than the limit.
+        let limitIndex = blockStart + (limits.headerBytes - headerBytes)
+        let searchEnd = min(end, limitIndex)
+        var lineStart = position
+        while lineStart < end {
+            if lineStart >= limitIndex {
                 throw limitError(.headerBytes, at: headerStart + limits.headerBytes, "the header block of part \(partCount - 1) is larger than the limit")
             }
+            if lineLength == 0 {
+                let first = bytes[lineStart]
+                lineFirstByte = first
+                if first != Self.cr && first != Self.lf && !ByteClass.isWhitespace(first) {
+                    headerLines += 1
+                    if headerLines > limits.headerCount {
+                        throw limitError(.headerCount, at: base + lineStart, "part \(partCount - 1) has more header lines than the limit")
+                    }
+                }
+            }
+            var lf = lineStart
+            while lf < searchEnd && bytes[lf] != Self.lf { lf += 1 }
+            if lf == limitIndex {
+                throw limitError(.headerBytes, at: headerStart + limits.headerBytes, "the header block of part \(partCount - 1) is larger than the limit")
+            }
+            if lf == end {
+                // The line goes on in the next chunk.
+                lineLength += lf - lineStart
+                break
+            }
+            let length = lineLength + (lf - lineStart)
+            if length == 0 || (length == 1 && lineFirstByte == Self.cr) {
+                // The empty line: the block is complete.
+                let emptyLineStart = lf - length
+                position = lf + 1
+                let outcome: HeaderBlock.Outcome
+                if headerBuffer.isEmpty && emptyLineStart >= blockStart {
+                    outcome = try HeaderBlock.parse(UnsafeRawBufferPointer(rebasing: chunk[blockStart..<emptyLineStart]), offset: headerStart, index: partCount - 1, strict: options.strict)
+                } else {
+                    try appendHeaderBytes(chunk, blockStart..<lf + 1)
+                    headerBuffer.removeLast(length + 1)  // the empty line itself
+                    outcome = try parseBufferedHeaderBlock()
+                }
+                return beginBody(outcome)
+            }
+            lineLength = 0
+            lineStart = lf + 1
         }
         try appendHeaderBytes(chunk, blockStart..<end)
         position = end

@@ -31,48 +31,126 @@ public enum MultipartTransferEncoding: Sendable, Hashable {
 ///
 /// Client strings are reported exactly as sent. A filename such as `../../etc/passwd` is data;
 /// never build a path from it.
+///
+/// A value type whose fields live in one immutable shared box, so that passing a part around (in
+/// every ``MultipartEvent``) costs one reference count, not one per string.
 public struct MultipartPart: Sendable, Hashable {
-    /// Every header, in wire order.
-    public var headers: [MultipartHeader]
+    private final class Storage: Sendable {
+        let rawHeaderBlock: [UInt8]
+        let name: String
+        let filename: String?
+        let filenameStar: String?
+        let contentType: String?
+        let transferEncoding: MultipartTransferEncoding
+        let index: Int
+        let offset: Int
+
+        init(
+            rawHeaderBlock: [UInt8], name: String, filename: String?, filenameStar: String?,
+            contentType: String?, transferEncoding: MultipartTransferEncoding, index: Int, offset: Int
+        ) {
+            self.rawHeaderBlock = rawHeaderBlock
+            self.name = name
+            self.filename = filename
+            self.filenameStar = filenameStar
+            self.contentType = contentType
+            self.transferEncoding = transferEncoding
+            self.index = index
+            self.offset = offset
+        }
+    }
+
+    private let storage: Storage
+
+    /// The part's header block as it came: every header line with its line break. ``headers`` and
+    /// ``dispositionParameters`` are read from it when asked for, so a part costs one copy of its
+    /// header bytes, not a string per header.
+    public var rawHeaderBlock: [UInt8] { storage.rawHeaderBlock }
     /// The `name` parameter of Content-Disposition.
-    public var name: String
+    public var name: String { storage.name }
     /// The effective filename: the plain `filename` parameter when present (RFC 7578 §4.2), else
     /// the decoded `filename*`; `nil` for a part that is not a file.
-    public var filename: String?
+    public var filename: String? { storage.filename }
     /// The decoded `filename*` parameter (RFC 8187), when present.
-    public var filenameStar: String?
+    public var filenameStar: String? { storage.filenameStar }
     /// The Content-Type header value as sent (trimmed and unfolded), `""` when empty, `nil` when absent.
-    public var contentType: String?
+    public var contentType: String? { storage.contentType }
     /// The Content-Transfer-Encoding of the data.
-    public var transferEncoding: MultipartTransferEncoding
-    /// Every Content-Disposition parameter, names lowercased, in wire order.
-    public var dispositionParameters: [HeaderParameter]
+    public var transferEncoding: MultipartTransferEncoding { storage.transferEncoding }
     /// The part's 0-based index in the body (skipped parts count).
-    public var index: Int
+    public var index: Int { storage.index }
     /// The byte offset of the part's first header byte in the body.
-    public var offset: Int
+    public var offset: Int { storage.offset }
 
     /// Whether the part is a file: its Content-Disposition has `filename` or `filename*`, even empty.
-    public var isFile: Bool { filename != nil }
+    public var isFile: Bool { storage.filename != nil }
+
+    /// Every header, in wire order, unfolded, decoded by the ``HeaderText`` rule.
+    public var headers: [MultipartHeader] {
+        storage.rawHeaderBlock.withUnsafeBytes { HeaderBlock.headers(of: $0) }
+    }
+
+    /// Every Content-Disposition parameter, names lowercased, in wire order.
+    public var dispositionParameters: [HeaderParameter] {
+        guard let disposition = header("content-disposition") else { return [] }
+        var text = disposition
+        return text.withUTF8 { bytes in
+            (try? ParameterizedValue.parse(UnsafeRawBufferPointer(bytes), leadingIsMediaType: false, strict: false))?.parameters ?? []
+        }
+    }
 
     /// The value of the first header named `name` (ASCII case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.matches(name) }?.value
     }
 
+    /// A part with these headers (written as `Name: value` lines) and values.
     public init(
         headers: [MultipartHeader], name: String, filename: String? = nil, filenameStar: String? = nil,
-        contentType: String? = nil, transferEncoding: MultipartTransferEncoding = .identity,
-        dispositionParameters: [HeaderParameter] = [], index: Int = 0, offset: Int = 0
+        contentType: String? = nil, transferEncoding: MultipartTransferEncoding = .identity, index: Int = 0, offset: Int = 0
     ) {
-        self.headers = headers
-        self.name = name
-        self.filename = filename
-        self.filenameStar = filenameStar
-        self.contentType = contentType
-        self.transferEncoding = transferEncoding
-        self.dispositionParameters = dispositionParameters
-        self.index = index
-        self.offset = offset
+        self.init(
+            rawHeaderBlock: Array(headers.map { "\($0.name): \($0.value)\r\n" }.joined().utf8), name: name, filename: filename,
+            filenameStar: filenameStar, contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+    }
+
+    init(
+        rawHeaderBlock: [UInt8], name: String, filename: String?, filenameStar: String?,
+        contentType: String?, transferEncoding: MultipartTransferEncoding, index: Int, offset: Int
+    ) {
+        storage = Storage(
+            rawHeaderBlock: rawHeaderBlock, name: name, filename: filename, filenameStar: filenameStar,
+            contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+    }
+
+    /// The same part with another raw header block.
+    func replacingRawHeaderBlock(_ block: [UInt8]) -> MultipartPart {
+        MultipartPart(
+            rawHeaderBlock: block, name: name, filename: filename, filenameStar: filenameStar,
+            contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+    }
+
+    public static func == (lhs: MultipartPart, rhs: MultipartPart) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.rawHeaderBlock == rhs.rawHeaderBlock && lhs.name == rhs.name && lhs.filename == rhs.filename
+                && lhs.filenameStar == rhs.filenameStar && lhs.contentType == rhs.contentType
+                && lhs.transferEncoding == rhs.transferEncoding && lhs.index == rhs.index && lhs.offset == rhs.offset)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rawHeaderBlock)
+        hasher.combine(name)
+        hasher.combine(filename)
+        hasher.combine(filenameStar)
+        hasher.combine(contentType)
+        hasher.combine(transferEncoding)
+        hasher.combine(index)
+        hasher.combine(offset)
+    }
+}
+
+extension MultipartPart: CustomStringConvertible {
+    public var description: String {
+        "MultipartPart(index: \(index), name: \(name.debugDescription), filename: \(filename?.debugDescription ?? "nil"), contentType: \(contentType?.debugDescription ?? "nil"), offset: \(offset))"
     }
 }

@@ -266,3 +266,33 @@ import Testing
         #expect((try? MultipartBoundary("a[b]", strict: true)) == nil)
     }
 }
+
+@Suite struct HeaderLimitTests {
+    /// A body whose first header block (its empty line included) is exactly `blockSize` bytes.
+    func body(blockSize: Int) -> [UInt8] {
+        let start = "Content-Disposition: form-data; name=\"a\"\r\nX-Pad: "
+        let padding = String(repeating: "p", count: blockSize - start.utf8.count - 4)
+        return Array("--B\r\n\(start)\(padding)\r\n\r\nv\r\n--B--".utf8)
+    }
+
+    @Test func headerBlockExactlyAtTheLimitIsAccepted() {
+        var limits = MultipartLimits()
+        limits.headerBytes = 200
+        let feeder = BodyFeeder(limits: limits)
+        let bytes = body(blockSize: 200)
+        #expect(feeder.parseWhole(bytes, contentType: "multipart/form-data; boundary=B").parts?.count == 1)
+        #expect(feeder.parseByteByByte(bytes, contentType: "multipart/form-data; boundary=B").parts?.count == 1)
+    }
+
+    @Test func headerBlockOneByteOverTheLimitIsRejectedAtTheLimit() {
+        var limits = MultipartLimits()
+        limits.headerBytes = 200
+        let feeder = BodyFeeder(limits: limits)
+        let bytes = body(blockSize: 201)
+        let outcome = feeder.parseWhole(bytes, contentType: "multipart/form-data; boundary=B")
+        #expect(outcome.error?.code == .limitExceeded(.headerBytes))
+        #expect(outcome.error?.offset == 5 + 200)
+        #expect(feeder.parseByteByByte(bytes, contentType: "multipart/form-data; boundary=B") == outcome)
+        #expect(feeder.parse(bytes, contentType: "multipart/form-data; boundary=B", cuts: [100, 204]) == outcome)
+    }
+}
