@@ -33,11 +33,17 @@ struct DelimiterSearch: Sendable {
                 let heads = raw.loadUnaligned(fromByteOffset: i, as: SIMD32<UInt8>.self)
                 let tails = raw.loadUnaligned(fromByteOffset: i + length - 1, as: SIMD32<UInt8>.self)
                 let candidates = (heads .== firstVector) .& (tails .== lastVector)
-                // `any(_:)` is not inlined on Linux; OR the lanes as four words instead.
+                // `any(_:)` is not inlined on Linux; OR the lanes as four words instead. Each lane
+                // is 0x00 or 0xFF, so a word's lowest set byte is its first candidate.
                 let words = unsafeBitCast(candidates, to: SIMD4<UInt64>.self)
                 if (words[0] | words[1] | words[2] | words[3]) != 0 {
-                    for lane in 0..<32 where candidates[lane] {
-                        if Self.matches(needleBytes, at: bytes + i + lane) { return i + lane }
+                    for wordIndex in 0..<4 {
+                        var word = words[wordIndex]
+                        while word != 0 {
+                            let lane = wordIndex &* 8 &+ word.trailingZeroBitCount &>> 3
+                            if Self.matches(needleBytes, at: bytes + i + lane) { return i + lane }
+                            word &= ~(0xFF << UInt64((lane & 7) &* 8))  // this lane is done
+                        }
                     }
                 }
                 i &+= 32

@@ -27,45 +27,60 @@ enum HeaderBlock {
         var lineStart = 0
         var sawHeader = false
         while lineStart < block.count {
-            var lineEnd = lineStart
-            while block[lineEnd] != lf { lineEnd += 1 }  // every line in the block ends in LF
-            let next = lineEnd + 1
-            if lineEnd > lineStart && block[lineEnd - 1] == cr {
-                lineEnd -= 1
-            } else if strict {
-                throw MultipartError(.bareLineFeed, offset: offset + lineEnd, "header line of part \(index) ends in LF without CR (strict mode requires CRLF)")
-            }
-            let line = UnsafeRawBufferPointer(rebasing: block[lineStart..<lineEnd])
-            if let bareCR = line.firstIndex(of: cr) {
-                throw MultipartError(.invalidHeader, offset: offset + lineStart + bareCR, "header line of part \(index) has a CR that is not followed by LF")
-            }
-            if ByteClass.isWhitespace(line[0]) {
+            let first = block[lineStart]
+            if ByteClass.isWhitespace(first) {
                 guard sawHeader else {
                     throw MultipartError(.invalidHeader, offset: offset + lineStart, "the first header line of part \(index) starts with white space")
                 }
                 if strict {
                     throw MultipartError(.foldedHeader, offset: offset + lineStart, "a header of part \(index) is folded onto a continuation line (obsolete; strict mode rejects it)")
                 }
+                let (lineEnd, next) = try lineEnd(block, from: lineStart, offset: offset, index: index, strict: strict)
                 try visit(Line(name: lineStart..<lineStart, value: trimmed(block, lineStart..<lineEnd)))
                 lineStart = next
                 continue
             }
+            // One pass: the name's bytes must be tokens up to ':'.
             var colon = lineStart
-            while colon < lineEnd && block[colon] != UInt8(ascii: ":") {
-                guard ByteClass.isToken(block[colon]) else {
-                    throw MultipartError(.invalidHeader, offset: offset + colon, "header name of part \(index) has byte 0x\(String(block[colon], radix: 16)), which is not allowed in a header name")
+            while true {
+                let byte = block[colon]
+                if byte == UInt8(ascii: ":") { break }
+                guard ByteClass.isToken(byte) else {
+                    if byte == lf || byte == cr {
+                        throw MultipartError(.invalidHeader, offset: offset + lineStart, "header line of part \(index) has no ':'")
+                    }
+                    throw MultipartError(.invalidHeader, offset: offset + colon, "header name of part \(index) has byte 0x\(String(byte, radix: 16)), which is not allowed in a header name")
                 }
                 colon += 1
-            }
-            guard colon < lineEnd else {
-                throw MultipartError(.invalidHeader, offset: offset + lineStart, "header line of part \(index) has no ':'")
             }
             guard colon > lineStart else {
                 throw MultipartError(.invalidHeader, offset: offset + lineStart, "header line of part \(index) has an empty name before ':'")
             }
+            let (lineEnd, next) = try lineEnd(block, from: colon + 1, offset: offset, index: index, strict: strict)
             sawHeader = true
             try visit(Line(name: lineStart..<colon, value: trimmed(block, (colon + 1)..<lineEnd)))
             lineStart = next
+        }
+    }
+
+    /// The end of the line holding `start` (without its CRLF or LF) and the start of the next,
+    /// checking that no CR stands anywhere but before the LF.
+    @inline(__always)
+    private static func lineEnd(_ block: UnsafeRawBufferPointer, from start: Int, offset: Int, index: Int, strict: Bool) throws(MultipartError) -> (Int, Int) {
+        var position = start
+        while true {
+            let byte = block[position]  // every line in the block ends in LF
+            if byte == lf {
+                if strict {
+                    throw MultipartError(.bareLineFeed, offset: offset + position, "header line of part \(index) ends in LF without CR (strict mode requires CRLF)")
+                }
+                return (position, position + 1)
+            }
+            if byte == cr {
+                if block[position + 1] == lf { return (position, position + 2) }
+                throw MultipartError(.invalidHeader, offset: offset + position, "header line of part \(index) has a CR that is not followed by LF")
+            }
+            position += 1
         }
     }
 
@@ -160,7 +175,7 @@ enum HeaderBlock {
             switch try reparsed.get() {
             case .skip: return .skip
             case .part(let part):
-                return .part(part.replacingRawHeaderBlock(Array(block)))
+                return .part(part.replacingRawHeaderBlock(block))
             }
         }
         return try interpret(block, known, offset: offset, index: index, strict: strict)
@@ -233,7 +248,7 @@ enum HeaderBlock {
             }
         }
         return .part(MultipartPart(
-            rawHeaderBlock: Array(block),
+            rawHeaderBlock: block,
             name: name,
             filename: filename ?? filenameStar,
             filenameStar: filenameStar,

@@ -278,7 +278,7 @@ public struct MultipartParser: Sendable {
         }
         partCount += 1
         phase = .headers
-        headerBuffer.removeAll(keepingCapacity: true)
+        if !headerBuffer.isEmpty { headerBuffer.removeAll(keepingCapacity: true) }
         headerStart = offset
         headerBytes = 0
         headerLines = 0
@@ -390,7 +390,7 @@ public struct MultipartParser: Sendable {
         headerBytes = 0
         if headerBuffer.capacity > 4096 {
             headerBuffer = []
-        } else {
+        } else if !headerBuffer.isEmpty {
             headerBuffer.removeAll(keepingCapacity: true)
         }
         switch outcome {

@@ -35,8 +35,8 @@ public enum MultipartTransferEncoding: Sendable, Hashable {
 /// A value type whose fields live in one immutable shared box, so that passing a part around (in
 /// every ``MultipartEvent``) costs one reference count, not one per string.
 public struct MultipartPart: Sendable, Hashable {
-    private final class Storage: Sendable {
-        let rawHeaderBlock: [UInt8]
+    /// The fields; the raw header block is allocated in the same object, after them.
+    private struct Fields {
         let name: String
         let filename: String?
         let filenameStar: String?
@@ -44,20 +44,32 @@ public struct MultipartPart: Sendable, Hashable {
         let transferEncoding: MultipartTransferEncoding
         let index: Int
         let offset: Int
+        let headerByteCount: Int
+    }
 
-        init(
-            rawHeaderBlock: [UInt8], name: String, filename: String?, filenameStar: String?,
-            contentType: String?, transferEncoding: MultipartTransferEncoding, index: Int, offset: Int
-        ) {
-            self.rawHeaderBlock = rawHeaderBlock
-            self.name = name
-            self.filename = filename
-            self.filenameStar = filenameStar
-            self.contentType = contentType
-            self.transferEncoding = transferEncoding
-            self.index = index
-            self.offset = offset
+    /// One allocation per part: the fields and, after them, the header bytes. Never mutated after
+    /// it is made, which is what makes sharing it across tasks safe.
+    private struct Storage: @unchecked Sendable {
+        private let buffer: ManagedBuffer<Fields, UInt8>
+
+        init(_ fields: Fields, headerBytes: UnsafeRawBufferPointer) {
+            buffer = ManagedBuffer<Fields, UInt8>.create(minimumCapacity: headerBytes.count) { _ in fields }
+            buffer.withUnsafeMutablePointerToElements { elements in
+                if let source = headerBytes.baseAddress {
+                    elements.initialize(from: source.assumingMemoryBound(to: UInt8.self), count: headerBytes.count)
+                }
+            }
         }
+
+        var fields: Fields { buffer.header }
+
+        func withHeaderBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            try buffer.withUnsafeMutablePointers { fields, elements in
+                try body(UnsafeRawBufferPointer(start: elements, count: fields.pointee.headerByteCount))
+            }
+        }
+
+        static func === (lhs: Storage, rhs: Storage) -> Bool { lhs.buffer === rhs.buffer }
     }
 
     private let storage: Storage
@@ -65,29 +77,29 @@ public struct MultipartPart: Sendable, Hashable {
     /// The part's header block as it came: every header line with its line break. ``headers`` and
     /// ``dispositionParameters`` are read from it when asked for, so a part costs one copy of its
     /// header bytes, not a string per header.
-    public var rawHeaderBlock: [UInt8] { storage.rawHeaderBlock }
+    public var rawHeaderBlock: [UInt8] { withRawHeaderBlock { Array($0) } }
     /// The `name` parameter of Content-Disposition.
-    public var name: String { storage.name }
+    public var name: String { storage.fields.name }
     /// The effective filename: the plain `filename` parameter when present (RFC 7578 §4.2), else
     /// the decoded `filename*`; `nil` for a part that is not a file.
-    public var filename: String? { storage.filename }
+    public var filename: String? { storage.fields.filename }
     /// The decoded `filename*` parameter (RFC 8187), when present.
-    public var filenameStar: String? { storage.filenameStar }
+    public var filenameStar: String? { storage.fields.filenameStar }
     /// The Content-Type header value as sent (trimmed and unfolded), `""` when empty, `nil` when absent.
-    public var contentType: String? { storage.contentType }
+    public var contentType: String? { storage.fields.contentType }
     /// The Content-Transfer-Encoding of the data.
-    public var transferEncoding: MultipartTransferEncoding { storage.transferEncoding }
+    public var transferEncoding: MultipartTransferEncoding { storage.fields.transferEncoding }
     /// The part's 0-based index in the body (skipped parts count).
-    public var index: Int { storage.index }
+    public var index: Int { storage.fields.index }
     /// The byte offset of the part's first header byte in the body.
-    public var offset: Int { storage.offset }
+    public var offset: Int { storage.fields.offset }
 
     /// Whether the part is a file: its Content-Disposition has `filename` or `filename*`, even empty.
-    public var isFile: Bool { storage.filename != nil }
+    public var isFile: Bool { storage.fields.filename != nil }
 
     /// Every header, in wire order, unfolded, decoded by the ``HeaderText`` rule.
     public var headers: [MultipartHeader] {
-        storage.rawHeaderBlock.withUnsafeBytes { HeaderBlock.headers(of: $0) }
+        withRawHeaderBlock { HeaderBlock.headers(of: $0) }
     }
 
     /// Every Content-Disposition parameter, names lowercased, in wire order.
@@ -97,6 +109,11 @@ public struct MultipartPart: Sendable, Hashable {
         return text.withUTF8 { bytes in
             (try? ParameterizedValue.parse(UnsafeRawBufferPointer(bytes), leadingIsMediaType: false, strict: false))?.parameters ?? []
         }
+    }
+
+    /// Calls `body` with the raw header block, without copying it.
+    public func withRawHeaderBlock<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withHeaderBytes(body)
     }
 
     /// The value of the first header named `name` (ASCII case-insensitive).
@@ -109,22 +126,26 @@ public struct MultipartPart: Sendable, Hashable {
         headers: [MultipartHeader], name: String, filename: String? = nil, filenameStar: String? = nil,
         contentType: String? = nil, transferEncoding: MultipartTransferEncoding = .identity, index: Int = 0, offset: Int = 0
     ) {
-        self.init(
-            rawHeaderBlock: Array(headers.map { "\($0.name): \($0.value)\r\n" }.joined().utf8), name: name, filename: filename,
-            filenameStar: filenameStar, contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+        let block = Array(headers.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
+        self = block.withUnsafeBytes { bytes in
+            MultipartPart(
+                rawHeaderBlock: bytes, name: name, filename: filename, filenameStar: filenameStar,
+                contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+        }
     }
 
     init(
-        rawHeaderBlock: [UInt8], name: String, filename: String?, filenameStar: String?,
+        rawHeaderBlock: UnsafeRawBufferPointer, name: String, filename: String?, filenameStar: String?,
         contentType: String?, transferEncoding: MultipartTransferEncoding, index: Int, offset: Int
     ) {
-        storage = Storage(
-            rawHeaderBlock: rawHeaderBlock, name: name, filename: filename, filenameStar: filenameStar,
-            contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
+        let fields = Fields(
+            name: name, filename: filename, filenameStar: filenameStar, contentType: contentType,
+            transferEncoding: transferEncoding, index: index, offset: offset, headerByteCount: rawHeaderBlock.count)
+        storage = Storage(fields, headerBytes: rawHeaderBlock)
     }
 
     /// The same part with another raw header block.
-    func replacingRawHeaderBlock(_ block: [UInt8]) -> MultipartPart {
+    func replacingRawHeaderBlock(_ block: UnsafeRawBufferPointer) -> MultipartPart {
         MultipartPart(
             rawHeaderBlock: block, name: name, filename: filename, filenameStar: filenameStar,
             contentType: contentType, transferEncoding: transferEncoding, index: index, offset: offset)
@@ -132,13 +153,13 @@ public struct MultipartPart: Sendable, Hashable {
 
     public static func == (lhs: MultipartPart, rhs: MultipartPart) -> Bool {
         lhs.storage === rhs.storage
-            || (lhs.rawHeaderBlock == rhs.rawHeaderBlock && lhs.name == rhs.name && lhs.filename == rhs.filename
+            || (lhs.withRawHeaderBlock { left in rhs.withRawHeaderBlock { left.elementsEqual($0) } } && lhs.name == rhs.name && lhs.filename == rhs.filename
                 && lhs.filenameStar == rhs.filenameStar && lhs.contentType == rhs.contentType
                 && lhs.transferEncoding == rhs.transferEncoding && lhs.index == rhs.index && lhs.offset == rhs.offset)
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(rawHeaderBlock)
+        withRawHeaderBlock { hasher.combine(bytes: $0) }
         hasher.combine(name)
         hasher.combine(filename)
         hasher.combine(filenameStar)
