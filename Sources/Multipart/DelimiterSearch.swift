@@ -82,9 +82,18 @@ struct DelimiterSearch: Sendable {
 
     @inline(__always)
     private static func matches(_ needle: UnsafeBufferPointer<UInt8>, at candidate: UnsafePointer<UInt8>) -> Bool {
+        // First and last bytes already match: compare the rest eight bytes at a time.
+        let count = needle.count
+        let wanted = UnsafeRawPointer(needle.baseAddress!)
+        let seen = UnsafeRawPointer(candidate)
         var k = 1
-        let end = needle.count - 1
-        while k < end {
+        while k &+ 8 <= count {
+            if wanted.loadUnaligned(fromByteOffset: k, as: UInt64.self) != seen.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
+                return false
+            }
+            k &+= 8
+        }
+        while k < count {
             if candidate[k] != needle[k] { return false }
             k &+= 1
         }

@@ -539,6 +539,19 @@ public struct MultipartParser: Sendable {
     /// Reads the bytes after a whole boundary: `--` (close delimiter), or transport padding and a
     /// line break (delimiter). Bytes read are appended to ``lookbehind`` in case they are data.
     private mutating func readTail(_ bytes: UnsafePointer<UInt8>, _ position: inout Int, end: Int) -> TailResult {
+        // What clients send: CRLF or "--" right after the boundary, both in this chunk.
+        if lookbehind.count == delimiterLength && position + 1 < end {
+            let first = bytes[position]
+            let second = bytes[position + 1]
+            if first == Self.cr && second == Self.lf {
+                position += 2
+                return .delimiter(close: false)
+            }
+            if first == UInt8(ascii: "-") && second == UInt8(ascii: "-") {
+                position += 2
+                return .delimiter(close: true)
+            }
+        }
         while position < end {
             let byte = bytes[position]
             let tail = lookbehind.count - delimiterLength
