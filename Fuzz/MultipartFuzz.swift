@@ -1,10 +1,15 @@
 // libFuzzer entry for the Multipart module. Compiled together with Sources/Multipart/*.swift
 // into one module by Fuzz/run.sh (SwiftPM's own main would win over libFuzzer's).
 //
-// Input: a Content-Type value, a LF, then a body. The Content-Type goes through the header
-// parameter parser; if it yields a boundary, the body is parsed whole and in pieces whose sizes
-// come from the input, and the two results must be identical, event for event. Any difference,
-// trap or sanitizer report is a finding.
+// Two targets in one entry, chosen by the first byte:
+// - '#': the rest is a header value for the parameter parser alone, read as a Content-Disposition
+//   and as a Content-Type, strictly and leniently: whatever strict parsing accepts, lenient
+//   parsing must accept with the same parameters.
+// - anything else: a Content-Type value, a LF, then a body. The Content-Type goes through the
+//   parameter parser; if it yields a boundary, the body is parsed whole, in pieces whose sizes
+//   come from the input, and (when short) byte by byte, and the results must be identical,
+//   event for event.
+// Any difference, trap or sanitizer report is a finding.
 
 /// What one parse produced: part heads, data bytes, and how it ended.
 struct Transcript: Equatable {
@@ -57,9 +62,23 @@ func parse(_ body: UnsafeRawBufferPointer, boundary: MultipartBoundary, options:
     return transcript
 }
 
+func fuzzParameters(_ value: UnsafeRawBufferPointer) {
+    for mediaType in [false, true] {
+        let strict = try? ParameterizedValue.parse(value, leadingIsMediaType: mediaType, strict: true)
+        let lenient = try? ParameterizedValue.parse(value, leadingIsMediaType: mediaType, strict: false)
+        if let strict {
+            precondition(lenient?.leading == strict.leading && lenient?.parameters == strict.parameters, "lenient parsing disagrees with strict parsing")
+        }
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMultipart(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
+    if size > 0 && input[0] == UInt8(ascii: "#") {
+        fuzzParameters(UnsafeRawBufferPointer(rebasing: input[1...]))
+        return 0
+    }
     let newline = input.firstIndex(of: 0x0A) ?? input.count
     let contentType = String(decoding: input[0..<newline], as: UTF8.self)
     let body = UnsafeRawBufferPointer(rebasing: input[min(newline + 1, input.count)...])

@@ -23,6 +23,10 @@ fi
 for case_dir in Fixtures/conformance/*/*/; do
     name=$(echo "$case_dir" | tr '/' '_')
     { cat "$case_dir/content-type.txt"; printf '\n'; cat "$case_dir/body.bin"; } > "$out/corpus/seed_$name"
+    # The parameter parser alone, on every Content-Disposition of the case.
+    { grep -a -i "^content-disposition:" "$case_dir/body.bin" || true; } | head -3 | while IFS= read -r line; do
+        printf '#%s' "${line#*:}" | tr -d '\r' > "$out/corpus/seed_param_$(printf '%s' "$line" | cksum | cut -d' ' -f1)"
+    done
 done
 
 "$out/fuzz-multipart" "$out/corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
