@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Multipart", targets: ["Multipart"]),
         .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
     ],
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -24,6 +26,24 @@ let package = Package(
                 "Multipart",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // libmagic, the C library behind file(1), as GRDB wraps SQLite.
+        .systemLibrary(
+            name: "CMagic",
+            pkgConfig: "libmagic",
+            providers: [.apt(["libmagic-dev"])]
+        ),
+        // The one system call Glibc's Swift module does not export (sync_file_range).
+        .target(name: "CIngestShims"),
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "Multipart",
+                "CMagic",
+                "CIngestShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -46,6 +66,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Multipart"]),
         .testTarget(
             name: "MultipartNIOTests",
             dependencies: [
@@ -61,6 +82,7 @@ let upcomingFeatures: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
-for target in package.targets {
+// C and system-library targets (named C…) take no Swift settings.
+for target in package.targets where !target.name.hasPrefix("C") {
     target.swiftSettings = (target.swiftSettings ?? []) + upcomingFeatures
 }

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Content-addressed storage of document bytes on local disk:
+///
+/// ```
+/// ROOT/tmp/<random>.part        files being written; removed at start-up after a crash
+/// ROOT/blobs/ab/cd/<sha256>     complete files, named by the SHA-256 of their content
+/// ```
+///
+/// A blob is written to `tmp/`, hashed as it is written, `fsync`ed, renamed into `blobs/`, and
+/// its directory `fsync`ed: once ``BlobWriter/commit()`` returns, the bytes survive a crash. Equal
+/// content is stored once. Files are created `0640`, directories `0750`. No path is ever built
+/// from a client's string: names are random or hex digests.
+public struct BlobStore: Sendable {
+    /// The data directory.
+    public let root: String
+
+    var temporaryDirectory: String { root + "/tmp" }
+    var blobsDirectory: String { root + "/blobs" }
+
+    /// Opens (creating if needed) the store at `root`, and removes whatever `tmp/` holds: files
+    /// left by uploads that were cut short by a crash.
+    public init(root: String) throws(StorageError) {
+        self.root = root
+        try Self.makeDirectory(root)
+        try Self.makeDirectory(temporaryDirectory)
+        try Self.makeDirectory(blobsDirectory)
+        _ = try sweepTemporaryFiles()
+    }
+
+    /// Removes every file in `tmp/`; returns how many. Only safe when no upload is in progress.
+    @discardableResult
+    public func sweepTemporaryFiles() throws(StorageError) -> Int {
+        var removed = 0
+        for name in try Self.entries(of: temporaryDirectory) {
+            if unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// A writer for a new blob; `fileSizeLimit` bytes at most.
+    public func makeWriter(fileSizeLimit: Int? = nil) throws(StorageError) -> BlobWriter {
+        var random = SystemRandomNumberGenerator()
+        let name = (0..<2).map { _ in String(random.next() as UInt64, radix: 16) }.joined() + ".part"
+        let path = temporaryDirectory + "/" + name
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw StorageError.systemCall("create tmp/\(name)") }
+        return BlobWriter(store: self, descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit)
+    }
+
+    /// Whether `sha256` is a digest this store can name a file after: 64 lowercase hex digits.
+    public static func isDigest(_ sha256: String) -> Bool {
+        sha256.utf8.count == 64 && sha256.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    /// The path of the blob with digest `sha256` (validated: never a client string).
+    public func path(of sha256: String) -> String {
+        precondition(Self.isDigest(sha256), "a blob path is made from a SHA-256 hex digest only")
+        let bytes = Array(sha256.utf8)
+        let first = String(decoding: bytes[0..<2], as: UTF8.self)
+        let second = String(decoding: bytes[2..<4], as: UTF8.self)
+        return "\(blobsDirectory)/\(first)/\(second)/\(sha256)"
+    }
+
+    /// Whether the blob `sha256` is stored.
+    public func contains(_ sha256: String) -> Bool {
+        Self.isDigest(sha256) && access(path(of: sha256), F_OK) == 0
+    }
+
+    /// Removes the blob `sha256` (for garbage collection); missing blobs are not an error.
+    public func remove(_ sha256: String) throws(StorageError) {
+        guard Self.isDigest(sha256) else { return }
+        if unlink(path(of: sha256)) != 0 && errno != ENOENT {
+            throw StorageError.systemCall("remove blob \(sha256)")
+        }
+    }
+
+    /// The digests of every stored blob.
+    public func allDigests() throws(StorageError) -> [String] {
+        var digests: [String] = []
+        for first in try Self.entries(of: blobsDirectory) {
+            for second in try Self.entries(of: blobsDirectory + "/" + first) {
+                for name in try Self.entries(of: "\(blobsDirectory)/\(first)/\(second)") where Self.isDigest(name) {
+                    digests.append(name)
+                }
+            }
+        }
+        return digests
+    }
+
+    // MARK: - Disk helpers
+
+    /// Creates `path` with mode 0750 if it does not exist, and makes the new entry durable.
+    static func makeDirectory(_ path: String) throws(StorageError) {
+        if mkdir(path, 0o750) == 0 {
+            chmod(path, 0o750)  // whatever the umask
+            try syncDirectory(parent(of: path))
+        } else if errno != EEXIST {
+            throw StorageError.systemCall("create directory \(path)")
+        }
+    }
+
+    static func syncDirectory(_ path: String) throws(StorageError) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StorageError.systemCall("open directory \(path)") }
+        defer { close(descriptor) }
+        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync directory \(path)") }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        let parent = String(path[..<slash])
+        return parent.isEmpty ? "/" : parent
+    }
+
+    static func entries(of directory: String) throws(StorageError) -> [String] {
+        guard let stream = opendir(directory) else {
+            if errno == ENOENT { return [] }
+            throw StorageError.systemCall("list \(directory)")
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

@@ -1,0 +1,94 @@
+import Ingest
+import Testing
+
+@Suite struct MagicSnifferTests {
+    static let sniffer = try! MagicSniffer(handles: 2)
+
+    @Test(arguments: [
+        ("sample.pdf", "application/pdf"),
+        ("sample.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("sample.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("sample.odt", "application/vnd.oasis.opendocument.text"),
+        ("sample.epub", "application/epub+zip"),
+        ("sample.html", "text/html"),
+        ("sample.csv", "text/csv"),
+        ("sample.json", "application/json"),
+        ("sample.png", "image/png"),
+        ("sample.jpg", "image/jpeg"),
+        ("sample.txt", "text/plain"),
+        ("sample.sh", "text/x-shellscript"),
+        // From a buffer, libmagic cannot tell a PIE executable from a shared library.
+        ("sample.elf", "application/x-sharedlib"),
+    ])
+    func detectsTheTypeOfEachFixtureDocument(_ name: String, _ expected: String) async throws {
+        let bytes = try DocumentFixtures.bytes(name)
+        let sniffed = await Self.sniffer.sniff(Array(bytes.prefix(MagicSniffer.maximumSniffLength)))
+        #expect(sniffed.mimeType == expected, "\(name)")
+    }
+
+    @Test func reportsTheCharsetOfText() async throws {
+        let sniffed = await Self.sniffer.sniff(Array("naïve café\n".utf8))
+        #expect(sniffed.mimeType == "text/plain")
+        #expect(sniffed.charset == "utf-8")
+    }
+
+    @Test func emptyDataIsSniffedWithoutCrashing() async {
+        let sniffed = await Self.sniffer.sniff([])
+        #expect(sniffed.mimeType == "application/x-empty")
+    }
+
+    @Test func manyConcurrentCallersShareTwoHandles() async throws {
+        let pdf = try DocumentFixtures.bytes("sample.pdf")
+        let png = try DocumentFixtures.bytes("sample.png")
+        let results = await withTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<64 {
+                group.addTask { (index, await Self.sniffer.sniff(index % 2 == 0 ? pdf : png).mimeType) }
+            }
+            var all: [Int: String] = [:]
+            for await (index, type) in group { all[index] = type }
+            return all
+        }
+        #expect(results.count == 64)
+        #expect(results.allSatisfy { $0.value == ($0.key % 2 == 0 ? "application/pdf" : "image/png") })
+    }
+
+    @Test func missingDatabaseFailsAtCreationWithAClearMessage() {
+        do {
+            _ = try MagicSniffer(handles: 1, databasePath: "/nonexistent/magic.mgc")
+            Issue.record("a sniffer was made without a database")
+        } catch {
+            #expect(error.message.contains("could not load its database"))
+        }
+    }
+}
+
+@Suite struct TypePolicyTests {
+    let policy = TypePolicy.knowledgeBase
+
+    @Test(arguments: [
+        "application/pdf", "text/plain", "text/csv", "text/html", "text/markdown", "application/json",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text", "application/epub+zip", "image/png", "image/jpeg",
+    ])
+    func acceptsKnowledgeBaseDocuments(_ type: String) {
+        #expect(policy.accepts(SniffedType(mimeType: type), prefix: [UInt8]("%PDF".utf8)))
+    }
+
+    @Test(arguments: [
+        "application/x-executable", "application/x-pie-executable", "application/x-sharedlib",
+        "application/x-dosexec", "application/x-mach-binary", "text/x-shellscript", "text/x-script.python",
+        "application/zip", "application/octet-stream", "video/mp4",
+    ])
+    func refusesExecutablesScriptsAndUnknownTypes(_ type: String) {
+        #expect(!policy.accepts(SniffedType(mimeType: type), prefix: [0x7F, 0x45]))
+    }
+
+    @Test func refusesAnythingStartingWithShebangEvenAsText() {
+        #expect(!policy.accepts(SniffedType(mimeType: "text/plain"), prefix: [UInt8]("#!/usr/bin/env node\n".utf8)))
+    }
+
+    @Test func executablesAreRefusedEvenWhenAPolicyListsThem() {
+        let permissive = TypePolicy(acceptedTypes: ["application/x-executable"], acceptedPrefixes: ["application/"])
+        #expect(!permissive.accepts(SniffedType(mimeType: "application/x-executable"), prefix: [0x7F]))
+    }
+}
