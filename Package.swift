@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Multipart", targets: ["Multipart"]),
         .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
     ],
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -46,6 +48,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "IngestSQLite",
+            dependencies: ["Ingest", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "intake",
             dependencies: [
@@ -66,7 +72,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Multipart"]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Ingest", "IngestSQLite", "Multipart",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "MultipartNIOTests",
             dependencies: [

@@ -1,0 +1,69 @@
+
+/// Where uploads and their documents are recorded.
+public protocol Catalog: Sendable {
+    /// Records `upload`, its documents, a queued job for each and their first status events, in
+    /// one transaction. Call it only once every document's blob is durable.
+    func record(_ upload: NewUpload) async throws -> UploadReceipt
+
+    /// The upload `id`, or nil.
+    func upload(id: String) async throws -> UploadReceipt?
+
+    /// The document `id`, or nil.
+    func document(id: String) async throws -> DocumentRecord?
+
+    /// The digest of every blob a recorded document refers to.
+    func referencedDigests() async throws -> Set<String>
+}
+
+/// When a failed job runs again and how often it may.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Attempts before a job is dead.
+    public var maximumAttempts: Int = 5
+    /// The delay after the first failure; it doubles after each, up to ``maximumDelay``.
+    public var baseDelay: Duration = .seconds(2)
+    public var maximumDelay: Duration = .seconds(3600)
+
+    public init(maximumAttempts: Int = 5, baseDelay: Duration = .seconds(2), maximumDelay: Duration = .seconds(3600)) {
+        self.maximumAttempts = maximumAttempts
+        self.baseDelay = baseDelay
+        self.maximumDelay = maximumDelay
+    }
+
+    /// The delay before attempt `attempts + 1`: exponential, capped, with "equal jitter" (half
+    /// fixed, half random) so that jobs failing together do not retry together.
+    public func delay(afterAttempt attempts: Int, jitter: Double) -> Duration {
+        let exponent = min(max(attempts - 1, 0), 30)
+        let full = min(baseDelay * (1 << exponent), maximumDelay)
+        return full / 2 + full / 2 * min(max(jitter, 0), 1)
+    }
+}
+
+/// The queue of documents waiting for knowledge-base processing.
+///
+/// A worker ``claim(worker:lease:)``s the oldest runnable job and holds a lease on it; it
+/// ``heartbeat(_:lease:)``s while it works, then ``complete(_:)``s or ``fail(_:error:)``s it.
+/// A lease that runs out (the worker died) is returned to the queue by ``reapExpiredLeases()``,
+/// so nothing stays in `processing` forever. Every transition writes a ``StatusEvent``.
+public protocol JobQueue: Sendable {
+    /// Takes the oldest job whose time has come, or nil.
+    func claim(worker: String, lease: Duration) async throws -> ClaimedJob?
+    /// Extends `job`'s lease. Throws ``QueueError/leaseLost`` if the lease was taken away.
+    func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob
+    /// Marks `job` processed.
+    func complete(_ job: ClaimedJob) async throws
+    /// Records a failed attempt: the job is retried after a backoff, or is dead after the last attempt.
+    func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus
+    /// Returns jobs whose lease ran out to the queue (or to `dead` when no attempts are left);
+    /// returns how many.
+    func reapExpiredLeases() async throws -> Int
+    /// Status events with ids after `id`, oldest first.
+    func events(after id: Int64, limit: Int) async throws -> [StatusEvent]
+    /// The job of `documentID`.
+    func job(documentID: String) async throws -> JobRecord?
+}
+
+/// A queue operation on a job whose lease is no longer the caller's.
+public enum QueueError: Error, Sendable, Hashable {
+    /// The lease ran out and the job was reaped or claimed by another worker.
+    case leaseLost(documentID: String)
+}

@@ -1,0 +1,64 @@
+import GRDB
+
+/// The schema, as migrations. Constraints in the schema are the source of truth: a row that
+/// breaks them cannot be written, whatever the Swift code does.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: uploads, documents, jobs, status events") { db in
+            try db.execute(sql: """
+                CREATE TABLE uploads (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    knowledge_base TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE upload_fields (
+                    upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (upload_id, position)
+                );
+                CREATE TABLE documents (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    upload_id TEXT NOT NULL REFERENCES uploads(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    field_name TEXT NOT NULL,
+                    filename TEXT,
+                    filename_star TEXT,
+                    declared_type TEXT,
+                    detected_type TEXT NOT NULL,
+                    charset TEXT,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+                    status TEXT NOT NULL CHECK (status IN ('queued', 'processing', 'processed', 'failed', 'dead')),
+                    error TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX documents_by_upload ON documents(upload_id, position);
+                CREATE INDEX documents_by_sha256 ON documents(sha256);
+                CREATE INDEX documents_by_status ON documents(status);
+                CREATE TABLE jobs (
+                    document_id TEXT PRIMARY KEY NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL CHECK (state IN ('queued', 'processing', 'processed', 'failed', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    run_after REAL NOT NULL,
+                    lease_owner TEXT,
+                    lease_until REAL,
+                    last_error TEXT,
+                    enqueued_at REAL NOT NULL,
+                    CHECK ((state = 'processing') = (lease_owner IS NOT NULL AND lease_until IS NOT NULL))
+                );
+                CREATE INDEX jobs_runnable ON jobs(state, run_after, enqueued_at);
+                CREATE TABLE status_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    document_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('queued', 'processing', 'processed', 'failed', 'dead')),
+                    time REAL NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+public import Ingest
+
+/// The embedded catalog and job queue: one SQLite file in WAL mode, through GRDB.
+///
+/// One method per action, each one transaction. SQLite has a single writer, so claiming the
+/// oldest job in a write transaction is already exclusive.
+public final class SQLiteStore: Catalog, JobQueue {
+    private let database: DatabasePool
+    private let clock: any IngestClock
+    private let retry: RetryPolicy
+    private let jitter: @Sendable () -> Double
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    ///
+    /// - Parameter jitter: a number in 0...1 for each retry delay; random by default.
+    public init(
+        path: String, clock: any IngestClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL keeps readers off the writer's back; NORMAL is durable in WAL mode across
+            // application crashes, and FULL also across power loss: we want the latter.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrator.migrate(database)
+        self.clock = clock
+        self.retry = retry
+        self.jitter = jitter
+    }
+
+    // MARK: - Catalog
+
+    public func record(_ upload: NewUpload) async throws -> UploadReceipt {
+        let now = clock.now
+        let uploadID = Self.newID()
+        let documentIDs = upload.documents.map { _ in Self.newID() }
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
+                           arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
+            for (position, field) in upload.fields.enumerated() {
+                try db.execute(sql: "INSERT INTO upload_fields (upload_id, position, name, value) VALUES (?, ?, ?, ?)",
+                               arguments: [uploadID, position, field.name, field.value])
+            }
+            for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
+                try db.execute(sql: """
+                    INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
+                        detected_type, charset, size, sha256, status, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                    """, arguments: [id, uploadID, position, document.fieldName, document.filename, document.filenameStar,
+                                     document.declaredType, document.detectedType, document.charset, document.size,
+                                     document.sha256, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                try db.execute(sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
+                               arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                try Self.writeEvent(db, documentID: id, state: .queued, at: now)
+            }
+        }
+        guard let receipt = try await self.upload(id: uploadID) else {
+            preconditionFailure("an upload just committed is readable")
+        }
+        return receipt
+    }
+
+    public func upload(id: String) async throws -> UploadReceipt? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id]) else { return nil }
+            let fields = try Row.fetchAll(db, sql: "SELECT name, value FROM upload_fields WHERE upload_id = ? ORDER BY position", arguments: [id])
+                .map { UploadField(name: $0["name"], value: $0["value"]) }
+            let documents = try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE upload_id = ? ORDER BY position", arguments: [id])
+                .map(Self.document(from:))
+            return UploadReceipt(
+                id: row["id"], knowledgeBase: row["knowledge_base"],
+                createdAt: Date(timeIntervalSince1970: row["created_at"]), fields: fields, documents: documents)
+        }
+    }
+
+    public func document(id: String) async throws -> DocumentRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM documents WHERE id = ?", arguments: [id]).map(Self.document(from:))
+        }
+    }
+
+    public func referencedDigests() async throws -> Set<String> {
+        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM documents")) }
+    }
+
+    // MARK: - JobQueue
+
+    public func claim(worker: String, lease: Duration) async throws -> ClaimedJob? {
+        let now = clock.now
+        let leaseUntil = now.addingTimeInterval(Self.seconds(lease))
+        return try await database.write { db -> ClaimedJob? in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT document_id, attempts FROM jobs
+                WHERE state IN ('queued', 'failed') AND run_after <= ?
+                ORDER BY run_after, enqueued_at LIMIT 1
+                """, arguments: [now.timeIntervalSince1970]) else { return nil }
+            let documentID: String = row["document_id"]
+            let attempts: Int = row["attempts"] + 1
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'processing', attempts = ?, lease_owner = ?, lease_until = ? WHERE document_id = ?
+                """, arguments: [attempts, worker, leaseUntil.timeIntervalSince1970, documentID])
+            try Self.setDocumentStatus(db, documentID: documentID, .processing, error: nil, at: now)
+            return ClaimedJob(documentID: documentID, attempts: attempts, leaseOwner: worker, leaseUntil: leaseUntil)
+        }
+    }
+
+    public func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob {
+        let leaseUntil = clock.now.addingTimeInterval(Self.seconds(lease))
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET lease_until = ? WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
+                """, arguments: [leaseUntil.timeIntervalSince1970, job.documentID, job.leaseOwner, job.attempts])
+            if db.changesCount == 0 { throw QueueError.leaseLost(documentID: job.documentID) }
+        }
+        var extended = job
+        extended.leaseUntil = leaseUntil
+        return extended
+    }
+
+    public func complete(_ job: ClaimedJob) async throws {
+        let now = clock.now
+        try await database.write { db in
+            try Self.takeBack(db, job)
+            try db.execute(sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
+                           arguments: [job.documentID])
+            try Self.setDocumentStatus(db, documentID: job.documentID, .processed, error: nil, at: now)
+        }
+    }
+
+    public func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus {
+        let now = clock.now
+        let state: DocumentStatus = job.attempts >= retry.maximumAttempts ? .dead : .failed
+        let runAfter = now.addingTimeInterval(Self.seconds(retry.delay(afterAttempt: job.attempts, jitter: jitter())))
+        try await database.write { db in
+            try Self.takeBack(db, job)
+            try db.execute(sql: """
+                UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
+                """, arguments: [state.rawValue, runAfter.timeIntervalSince1970, error, job.documentID])
+            try Self.setDocumentStatus(db, documentID: job.documentID, state, error: error, at: now)
+        }
+        return state
+    }
+
+    public func reapExpiredLeases() async throws -> Int {
+        let now = clock.now
+        let maximumAttempts = retry.maximumAttempts
+        return try await database.write { db in
+            let expired = try Row.fetchAll(db, sql: """
+                SELECT document_id, attempts FROM jobs WHERE state = 'processing' AND lease_until < ?
+                """, arguments: [now.timeIntervalSince1970])
+            for row in expired {
+                let documentID: String = row["document_id"]
+                let attempts: Int = row["attempts"]
+                let state: DocumentStatus = attempts >= maximumAttempts ? .dead : .queued
+                let error = "the worker's lease ran out (attempt \(attempts))"
+                try db.execute(sql: """
+                    UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
+                    """, arguments: [state.rawValue, now.timeIntervalSince1970, error, documentID])
+                try Self.setDocumentStatus(db, documentID: documentID, state, error: state == .dead ? error : nil, at: now)
+            }
+            return expired.count
+        }
+    }
+
+    public func events(after id: Int64, limit: Int) async throws -> [StatusEvent] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM status_events WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { row in
+                StatusEvent(id: row["id"], documentID: row["document_id"], state: DocumentStatus(rawValue: row["state"]) ?? .queued,
+                            time: Date(timeIntervalSince1970: row["time"]))
+            }
+        }
+    }
+
+    public func job(documentID: String) async throws -> JobRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE document_id = ?", arguments: [documentID]).map { row in
+                JobRecord(
+                    documentID: row["document_id"], state: DocumentStatus(rawValue: row["state"]) ?? .queued, attempts: row["attempts"],
+                    runAfter: Date(timeIntervalSince1970: row["run_after"]), leaseOwner: row["lease_owner"],
+                    leaseUntil: (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:)), lastError: row["last_error"])
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Checks that `job` is still the caller's: processing, under the same owner and attempt.
+    private static func takeBack(_ db: Database, _ job: ClaimedJob) throws {
+        let owned = try Bool.fetchOne(db, sql: """
+            SELECT 1 FROM jobs WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
+            """, arguments: [job.documentID, job.leaseOwner, job.attempts]) ?? false
+        if !owned { throw QueueError.leaseLost(documentID: job.documentID) }
+    }
+
+    private static func setDocumentStatus(_ db: Database, documentID: String, _ status: DocumentStatus, error: String?, at time: Date) throws {
+        try db.execute(sql: "UPDATE documents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                       arguments: [status.rawValue, error, time.timeIntervalSince1970, documentID])
+        try writeEvent(db, documentID: documentID, state: status, at: time)
+    }
+
+    private static func writeEvent(_ db: Database, documentID: String, state: DocumentStatus, at time: Date) throws {
+        try db.execute(sql: "INSERT INTO status_events (document_id, state, time) VALUES (?, ?, ?)",
+                       arguments: [documentID, state.rawValue, time.timeIntervalSince1970])
+    }
+
+    private static func document(from row: Row) -> DocumentRecord {
+        DocumentRecord(
+            id: row["id"], uploadID: row["upload_id"], fieldName: row["field_name"], filename: row["filename"],
+            filenameStar: row["filename_star"], declaredType: row["declared_type"], detectedType: row["detected_type"],
+            charset: row["charset"], size: row["size"], sha256: row["sha256"],
+            status: DocumentStatus(rawValue: row["status"]) ?? .queued, error: row["error"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    private static func newID() -> String { UUID().uuidString.lowercased() }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
