@@ -54,6 +54,32 @@ public struct BlobStore: Sendable {
         return BlobWriter(store: self, descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit)
     }
 
+    /// Publishes a synced blob under its digest: renames it to `blobs/ab/cd/<sha256>`, or drops it
+    /// when that blob exists, then `fsync`s the directory. The blob survives a crash once this returns.
+    public func publish(_ blob: SyncedBlob) throws(StorageError) -> StoredBlob {
+        let destination = path(of: blob.sha256)
+        if access(destination, F_OK) == 0 {
+            unlink(blob.temporaryPath)
+            return StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true)
+        }
+        do throws(StorageError) {
+            let directory = Self.parent(of: destination)
+            try Self.makeDirectory(Self.parent(of: directory))
+            try Self.makeDirectory(directory)
+            if rename(blob.temporaryPath, destination) != 0 { throw StorageError.systemCall("rename a temporary file into blobs/") }
+            try Self.syncDirectory(directory)
+        } catch {
+            unlink(blob.temporaryPath)
+            throw error
+        }
+        return StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false)
+    }
+
+    /// Removes a synced blob that will not be published.
+    public func discard(_ blob: SyncedBlob) {
+        unlink(blob.temporaryPath)
+    }
+
     /// Whether `sha256` is a digest this store can name a file after: 64 lowercase hex digits.
     public static func isDigest(_ sha256: String) -> Bool {
         sha256.utf8.count == 64 && sha256.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }

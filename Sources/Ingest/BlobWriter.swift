@@ -27,10 +27,21 @@ public struct StoredBlob: Sendable, Hashable {
     public var wasAlreadyStored: Bool
 }
 
+/// A blob whose bytes are durable in `tmp/` under a temporary name, not yet published under
+/// its digest. Publish it with ``BlobStore/publish(_:)`` or remove it with ``BlobStore/discard(_:)``:
+/// an upload makes all its files durable first and publishes them together once the body is good.
+public struct SyncedBlob: Sendable, Hashable {
+    public var sha256: String
+    public var size: Int
+    var temporaryPath: String
+}
+
 /// Writes one blob: bytes go to a temporary file as they arrive (no copy beyond the kernel's),
-/// hashed on the way. ``commit()`` makes it durable under its digest; ``discard()`` (or dropping
-/// the writer) removes the temporary file.
-public struct BlobWriter: ~Copyable {
+/// hashed on the way. ``sync()`` makes them durable; ``commit()`` also publishes them under their
+/// digest. A writer that is dropped before either removes its temporary file.
+///
+/// A class, used by one task at a time, so that an upload can keep it across suspension points.
+public final class BlobWriter {
     private let store: BlobStore
     private let descriptor: Int32
     private let temporaryPath: String
@@ -62,7 +73,7 @@ public struct BlobWriter: ~Copyable {
 
     /// Appends `bytes`, hashing them. Throws ``StorageError/Code/fileTooLarge`` past the limit
     /// (nothing of the excess is written) and ``StorageError/Code/diskFull`` when the disk is.
-    public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
         guard !bytes.isEmpty else { return }
         if let fileSizeLimit, size + bytes.count > fileSizeLimit {
             throw StorageError(.fileTooLarge, operation: "write", message: "the file is larger than the limit of \(fileSizeLimit) bytes")
@@ -85,9 +96,9 @@ public struct BlobWriter: ~Copyable {
         }
     }
 
-    /// Makes the blob durable: `fsync` the file, rename it to `blobs/ab/cd/<sha256>` (or drop it
-    /// when that blob exists), `fsync` the directory.
-    public consuming func commit() throws(StorageError) -> StoredBlob {
+    /// Makes the bytes durable (`fsync`, `close`) and hands the temporary file over to the caller.
+    public func sync() throws(StorageError) -> SyncedBlob {
+        precondition(!finished, "a blob writer is synced once")
         finished = true
         let digest = hasher.finalize().map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
         do throws(StorageError) {
@@ -97,27 +108,20 @@ public struct BlobWriter: ~Copyable {
             unlink(temporaryPath)
             throw error
         }
-        let destination = store.path(of: digest)
-        if access(destination, F_OK) == 0 {
-            unlink(temporaryPath)
-            return StoredBlob(sha256: digest, size: size, path: destination, wasAlreadyStored: true)
-        }
-        do throws(StorageError) {
-            let directory = BlobStore.parent(of: destination)
-            try BlobStore.makeDirectory(BlobStore.parent(of: directory))
-            try BlobStore.makeDirectory(directory)
-            if rename(temporaryPath, destination) != 0 { throw StorageError.systemCall("rename \(shortPath) into blobs/") }
-            try BlobStore.syncDirectory(directory)
-        } catch {
-            unlink(temporaryPath)
-            throw error
-        }
-        return StoredBlob(sha256: digest, size: size, path: destination, wasAlreadyStored: false)
+        return SyncedBlob(sha256: digest, size: size, temporaryPath: temporaryPath)
     }
 
-    /// Removes the temporary file.
-    public consuming func discard() {
-        // deinit closes and unlinks.
+    /// ``sync()``, then ``BlobStore/publish(_:)``.
+    public func commit() throws(StorageError) -> StoredBlob {
+        try store.publish(try sync())
+    }
+
+    /// Removes the temporary file now (dropping the writer does too).
+    public func discard() {
+        guard !finished else { return }
+        finished = true
+        close(descriptor)
+        unlink(temporaryPath)
     }
 
     private var shortPath: String { "tmp/" + (temporaryPath.split(separator: "/").last.map(String.init) ?? "") }

@@ -15,7 +15,7 @@ import Testing
         defer { directory.remove() }
         let store = try BlobStore(root: directory.path)
         let content = [UInt8]((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
-        var writer = try store.makeWriter()
+        let writer = try store.makeWriter()
         for start in stride(from: 0, to: content.count, by: 4096) {
             try content[start..<min(start + 4096, content.count)].withUnsafeBytes { try writer.write($0) }
         }
@@ -39,7 +39,7 @@ import Testing
         let store = try BlobStore(root: directory.path)
         var blobs: [StoredBlob] = []
         for _ in 0..<3 {
-            var writer = try store.makeWriter()
+            let writer = try store.makeWriter()
             try Array("same bytes".utf8).withUnsafeBytes { try writer.write($0) }
             blobs.append(try writer.commit())
         }
@@ -53,12 +53,12 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try BlobStore(root: directory.path)
-        var discarded = try store.makeWriter()
+        let discarded = try store.makeWriter()
         try Array("abc".utf8).withUnsafeBytes { try discarded.write($0) }
         #expect(directory.files(under: "tmp").count == 1)
         discarded.discard()
         do {
-            var dropped = try store.makeWriter()
+            let dropped = try store.makeWriter()
             try Array("abc".utf8).withUnsafeBytes { try dropped.write($0) }
         }
         #expect(directory.files(under: "tmp").isEmpty)
@@ -69,7 +69,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try BlobStore(root: directory.path)
-        var writer = try store.makeWriter(fileSizeLimit: 5)
+        let writer = try store.makeWriter(fileSizeLimit: 5)
         try Array("12345".utf8).withUnsafeBytes { try writer.write($0) }
         do {
             try Array("6".utf8).withUnsafeBytes { try writer.write($0) }
@@ -106,7 +106,7 @@ import Testing
         try run("/bin/mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", directory.path)
         defer { try? run("/bin/umount", directory.path) }
         let store = try BlobStore(root: directory.path)
-        var writer = try store.makeWriter()
+        let writer = try store.makeWriter()
         let chunk = [UInt8](repeating: 0x5A, count: 64 * 1024)
         var failure: StorageError?
         do {
@@ -114,6 +114,7 @@ import Testing
             _ = try writer.commit()
         } catch let error as StorageError {
             failure = error
+            writer.discard()
         }
         #expect(failure?.code == .diskFull)
         #expect(failure?.errno == ENOSPC)
@@ -121,7 +122,7 @@ import Testing
         #expect(directory.files(under: "blobs").isEmpty)
     }
 
-    private func run(_ command: String, _ arguments: String...) throws {
+    func run(_ command: String, _ arguments: String...) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command)
         process.arguments = arguments

@@ -1,0 +1,142 @@
+public import Logging
+public import Multipart
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns a multipart/form-data body into durable, type-checked, queued documents.
+///
+/// Framework-agnostic: give it the request's Content-Type and its body as any `AsyncSequence` of
+/// chunks (`ByteBuffer`s with `MultipartNIO`, `[UInt8]`, …). Text fields become the upload's
+/// metadata (bounded by the parser's limits). Each file part is written to `tmp/` as its bytes
+/// arrive, hashed on the way, its first bytes sniffed with libmagic and checked against the
+/// policy as soon as they are in, and made durable at its end. Once the whole body is good, the
+/// files are published into `blobs/` and the upload, its documents and their jobs are recorded
+/// in one transaction: a receipt means the data is durable and queued.
+///
+/// On any error, or cancellation, nothing remains: temporary files are removed and no row is
+/// written. Uploads are independent: any number can run at once, and one that stalls or fails
+/// holds nothing the others need (but a sniffer handle for the few milliseconds of a sniff).
+public struct Ingestor: Sendable {
+    public let store: BlobStore
+    public let sniffer: MagicSniffer
+    public let catalog: any Catalog
+    public var policy: TypePolicy
+    public var limits: MultipartLimits
+    public var options: MultipartParser.Options
+    public var logger: Logger
+
+    public init(
+        store: BlobStore, sniffer: MagicSniffer, catalog: any Catalog, policy: TypePolicy = .knowledgeBase,
+        limits: MultipartLimits = MultipartLimits(), options: MultipartParser.Options = MultipartParser.Options(),
+        logger: Logger = Logger(label: "intake.ingest")
+    ) {
+        self.store = store
+        self.sniffer = sniffer
+        self.catalog = catalog
+        self.policy = policy
+        self.limits = limits
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Ingests one upload into `knowledgeBase`.
+    public func ingest<Body: AsyncSequence>(
+        contentType: String, body: Body, knowledgeBase: String
+    ) async throws(IngestError) -> UploadReceipt where Body.Element: MultipartChunk {
+        let parser: MultipartParser
+        do throws(MultipartError) {
+            parser = try MultipartParser(contentType: contentType, limits: limits, options: options)
+        } catch {
+            throw .invalidBody(error)
+        }
+        var upload = UploadAssembler(parser: parser, store: store, policy: policy, fileSizeLimit: limits.fileBytes)
+        do throws(IngestError) {
+            try await read(body, into: &upload)
+            try upload.finish()
+        } catch {
+            upload.abandon()
+            logger.info("upload refused", metadata: ["error": "\(error)", "offset": "\(upload.parser.offset)"])
+            throw error
+        }
+        return try await publish(upload, knowledgeBase: knowledgeBase)
+    }
+
+    /// Reads the whole body through the assembler, sniffing each file part when its first bytes
+    /// are in.
+    private func read<Body: AsyncSequence>(_ body: Body, into upload: inout UploadAssembler) async throws(IngestError) where Body.Element: MultipartChunk {
+        var iterator = body.makeAsyncIterator()
+        while true {
+            if Task.isCancelled { throw .cancelled }
+            let chunk: Body.Element?
+            do {
+                chunk = try await iterator.next()
+            } catch is CancellationError {
+                throw .cancelled
+            } catch {
+                throw .bodyFailed("\(error)")
+            }
+            guard let chunk else { return }
+            var position = 0
+            while true {
+                let pause = try chunk.withUnsafeChunkBytes { (bytes) throws(IngestError) in
+                    try upload.consume(bytes, at: &position)
+                }
+                guard case .sniff = pause else { break }
+                let type = await sniffer.sniff(upload.sniffPrefix)
+                try upload.accept(type)
+            }
+        }
+    }
+
+    /// Publishes the upload's files into `blobs/` and records it.
+    private func publish(_ upload: UploadAssembler, knowledgeBase: String) async throws(IngestError) -> UploadReceipt {
+        var upload = upload
+        var documents: [NewDocument] = []
+        do throws(StorageError) {
+            for pending in upload.pending {
+                _ = try store.publish(pending.blob)
+                documents.append(pending.document)
+            }
+        } catch {
+            upload.abandon()  // what was not published yet; published blobs wait for collectGarbage
+            throw .storage(error)
+        }
+        do {
+            let receipt = try await catalog.record(NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents))
+            logger.info("upload ingested", metadata: [
+                "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
+            ])
+            return receipt
+        } catch {
+            throw .catalog("\(error)")
+        }
+    }
+
+    /// Removes blobs that no recorded document refers to and that are older than `gracePeriod`
+    /// (an upload publishes its blobs a moment before it records them). Returns how many.
+    public func collectGarbage(gracePeriod: Duration = .seconds(3600)) async throws -> Int {
+        let referenced = try await catalog.referencedDigests()
+        let cutoff = time(nil) - Int(gracePeriod.components.seconds)
+        var removed = 0
+        for digest in try store.allDigests() where !referenced.contains(digest) {
+            var info = stat()
+            guard stat(store.path(of: digest), &info) == 0 else { continue }
+            #if os(Linux)
+            let modified = info.st_mtim.tv_sec
+            #else
+            let modified = info.st_mtimespec.tv_sec
+            #endif
+            guard modified < cutoff else { continue }
+            try store.remove(digest)
+            removed += 1
+        }
+        if removed > 0 { logger.info("unreferenced blobs removed", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+}
