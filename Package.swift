@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
+        .executable(name: "ingest-bench", targets: ["ingest-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -64,6 +65,11 @@ let package = Package(
             name: "multipart-bench",
             dependencies: ["Multipart"],
             path: "Benchmarks/multipart-bench"
+        ),
+        .executableTarget(
+            name: "ingest-bench",
+            dependencies: ["Ingest", "IngestSQLite", "Multipart"],
+            path: "Benchmarks/ingest-bench"
         ),
         .testTarget(
             name: "MultipartTests",

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -54,29 +57,71 @@ public struct BlobStore: Sendable {
         return BlobWriter(store: self, descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit)
     }
 
-    /// Publishes a synced blob under its digest: renames it to `blobs/ab/cd/<sha256>`, or drops it
-    /// when that blob exists, then `fsync`s the directory. The blob survives a crash once this returns.
-    public func publish(_ blob: SyncedBlob) throws(StorageError) -> StoredBlob {
-        let destination = path(of: blob.sha256)
-        if access(destination, F_OK) == 0 {
-            unlink(blob.temporaryPath)
-            return StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true)
-        }
+    /// Publishes written blobs under their digests, durably, in three steps that each wait for
+    /// the disk once for all blobs: `fsync` the files not yet synced (in parallel), rename each to
+    /// `blobs/ab/cd/<sha256>` (or drop it when that blob exists), `fsync` the directories that
+    /// gained a name (in parallel). The blobs survive a crash once this returns. On an error, the
+    /// blobs not yet renamed are removed.
+    public func publish(_ blobs: [WrittenBlob]) throws(StorageError) -> [StoredBlob] {
+        var published = 0
         do throws(StorageError) {
-            let directory = Self.parent(of: destination)
-            try Self.makeDirectory(Self.parent(of: directory))
-            try Self.makeDirectory(directory)
-            if rename(blob.temporaryPath, destination) != 0 { throw StorageError.systemCall("rename a temporary file into blobs/") }
-            try Self.syncDirectory(directory)
+            try Self.concurrently(blobs.filter { !$0.isSynced }.map(\.temporaryPath)) { (path) throws(StorageError) in
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { throw StorageError.systemCall("open a temporary file to fsync it") }
+                defer { close(descriptor) }
+                if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a temporary file") }
+            }
+            var stored: [StoredBlob] = []
+            var touched: Set<String> = []
+            for blob in blobs {
+                let destination = path(of: blob.sha256)
+                if access(destination, F_OK) == 0 {
+                    unlink(blob.temporaryPath)
+                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true))
+                } else {
+                    let directory = Self.parent(of: destination)
+                    try Self.makeDirectory(Self.parent(of: directory))
+                    try Self.makeDirectory(directory)
+                    if rename(blob.temporaryPath, destination) != 0 { throw StorageError.systemCall("rename a temporary file into blobs/") }
+                    touched.insert(directory)
+                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false))
+                }
+                published += 1
+            }
+            try Self.concurrently(Array(touched)) { (directory) throws(StorageError) in try Self.syncDirectory(directory) }
+            return stored
         } catch {
-            unlink(blob.temporaryPath)
+            for blob in blobs[published...] { unlink(blob.temporaryPath) }
             throw error
         }
-        return StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false)
     }
 
-    /// Removes a synced blob that will not be published.
-    public func discard(_ blob: SyncedBlob) {
+    /// Runs `body` for every item on up to 16 threads; throws the first error.
+    static func concurrently(_ items: [String], _ body: (String) throws(StorageError) -> Void) throws(StorageError) {
+        if items.count <= 1 {
+            for item in items { try body(item) }
+            return
+        }
+        let width = min(16, items.count)
+        let firstError = Mutex<StorageError?>(nil)
+        withoutActuallyEscaping(body) { body in
+            let work = UnsafeSendableBox(body)
+            DispatchQueue.concurrentPerform(iterations: width) { worker in
+                for index in stride(from: worker, to: items.count, by: width) {
+                    do throws(StorageError) {
+                        try work.value(items[index])
+                    } catch {
+                        firstError.withLock { if $0 == nil { $0 = error } }
+                        return
+                    }
+                }
+            }
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
+    }
+
+    /// Removes a written blob that will not be published.
+    public func discard(_ blob: WrittenBlob) {
         unlink(blob.temporaryPath)
     }
 
@@ -160,4 +205,11 @@ public struct BlobStore: Sendable {
         }
         return names
     }
+}
+
+/// Carries a non-Sendable closure into `concurrentPerform`, whose calls it makes from several
+/// threads: only closures that are safe to call concurrently go in.
+private struct UnsafeSendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

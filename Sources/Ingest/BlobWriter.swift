@@ -11,10 +11,13 @@ import Darwin
 
 #if canImport(Glibc)
 private let systemWrite = Glibc.write
+private let systemClose = Glibc.close
 #elseif canImport(Musl)
 private let systemWrite = Musl.write
+private let systemClose = Musl.close
 #elseif canImport(Darwin)
 private let systemWrite = Darwin.write
+private let systemClose = Darwin.close
 #endif
 
 /// A blob as stored: its digest, size and path.
@@ -27,12 +30,15 @@ public struct StoredBlob: Sendable, Hashable {
     public var wasAlreadyStored: Bool
 }
 
-/// A blob whose bytes are durable in `tmp/` under a temporary name, not yet published under
-/// its digest. Publish it with ``BlobStore/publish(_:)`` or remove it with ``BlobStore/discard(_:)``:
-/// an upload makes all its files durable first and publishes them together once the body is good.
-public struct SyncedBlob: Sendable, Hashable {
+/// A blob fully written to `tmp/` under a temporary name, not yet published under its digest.
+/// Publish it with ``BlobStore/publish(_:)`` (which makes it durable first if it is not yet) or
+/// remove it with ``BlobStore/discard(_:)``: an upload writes all its files, then publishes them
+/// together once the body is good.
+public struct WrittenBlob: Sendable, Hashable {
     public var sha256: String
     public var size: Int
+    /// Whether the bytes were already `fsync`ed.
+    public var isSynced: Bool
     var temporaryPath: String
 }
 
@@ -66,7 +72,7 @@ public final class BlobWriter {
 
     deinit {
         if !finished {
-            close(descriptor)
+            _ = systemClose(descriptor)
             unlink(temporaryPath)
         }
     }
@@ -97,30 +103,45 @@ public final class BlobWriter {
     }
 
     /// Makes the bytes durable (`fsync`, `close`) and hands the temporary file over to the caller.
-    public func sync() throws(StorageError) -> SyncedBlob {
-        precondition(!finished, "a blob writer is synced once")
+    public func sync() throws(StorageError) -> WrittenBlob {
+        try finish(synchronously: true)
+    }
+
+    /// Closes the file without waiting for the disk, having asked the kernel to start writing it
+    /// back; ``BlobStore/publish(_:)`` then `fsync`s many such files at once, which costs one
+    /// disk round trip for all of them rather than one each.
+    public func close() throws(StorageError) -> WrittenBlob {
+        try finish(synchronously: false)
+    }
+
+    private func finish(synchronously: Bool) throws(StorageError) -> WrittenBlob {
+        precondition(!finished, "a blob writer is finished once")
         finished = true
         let digest = hasher.finalize().map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
         do throws(StorageError) {
-            if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync \(shortPath)") }
-            if close(descriptor) != 0 { throw StorageError.systemCall("close \(shortPath)") }
+            if synchronously {
+                if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync \(shortPath)") }
+            } else {
+                Self.startWriteback(descriptor, upTo: size)
+            }
+            if systemClose(descriptor) != 0 { throw StorageError.systemCall("close \(shortPath)") }
         } catch {
             unlink(temporaryPath)
             throw error
         }
-        return SyncedBlob(sha256: digest, size: size, temporaryPath: temporaryPath)
+        return WrittenBlob(sha256: digest, size: size, isSynced: synchronously, temporaryPath: temporaryPath)
     }
 
-    /// ``sync()``, then ``BlobStore/publish(_:)``.
+    /// ``sync()``, then ``BlobStore/publish(_:)``: durable under its digest when this returns.
     public func commit() throws(StorageError) -> StoredBlob {
-        try store.publish(try sync())
+        try store.publish([try sync()])[0]
     }
 
     /// Removes the temporary file now (dropping the writer does too).
     public func discard() {
         guard !finished else { return }
         finished = true
-        close(descriptor)
+        _ = systemClose(descriptor)
         unlink(temporaryPath)
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 public import Logging
 public import Multipart
 
@@ -15,8 +16,8 @@ import Darwin
 /// chunks (`ByteBuffer`s with `MultipartNIO`, `[UInt8]`, …). Text fields become the upload's
 /// metadata (bounded by the parser's limits). Each file part is written to `tmp/` as its bytes
 /// arrive, hashed on the way, its first bytes sniffed with libmagic and checked against the
-/// policy as soon as they are in, and made durable at its end. Once the whole body is good, the
-/// files are published into `blobs/` and the upload, its documents and their jobs are recorded
+/// policy as soon as they are in. Once the whole body is good, the files are made durable and
+/// published into `blobs/` together, and the upload, its documents and their jobs are recorded
 /// in one transaction: a receipt means the data is durable and queued.
 ///
 /// On any error, or cancellation, nothing remains: temporary files are removed and no row is
@@ -96,15 +97,19 @@ public struct Ingestor: Sendable {
 
     /// Publishes the upload's files into `blobs/` and records it.
     private func publish(_ upload: UploadAssembler, knowledgeBase: String) async throws(IngestError) -> UploadReceipt {
-        var upload = upload
-        var documents: [NewDocument] = []
-        do throws(StorageError) {
-            for pending in upload.pending {
-                _ = try store.publish(pending.blob)
-                documents.append(pending.document)
+        let documents = upload.pending.map(\.document)
+        let blobs = upload.pending.map(\.blob)
+        let store = self.store
+        // fsync and rename block: keep them off the cooperative threads.
+        let published = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(StorageError) in try store.publish(blobs) })
             }
+        }
+        do throws(StorageError) {
+            _ = try published.get()
         } catch {
-            upload.abandon()  // what was not published yet; published blobs wait for collectGarbage
+            // publish removed what it had not renamed; renamed blobs wait for collectGarbage.
             throw .storage(error)
         }
         do {

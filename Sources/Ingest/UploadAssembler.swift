@@ -14,9 +14,9 @@ struct UploadAssembler {
         case sniff
     }
 
-    /// A file part made durable in `tmp/`, waiting for the whole body to be good.
+    /// A file part written to `tmp/`, waiting for the whole body to be good.
     struct PendingDocument {
-        var blob: SyncedBlob
+        var blob: WrittenBlob
         var document: NewDocument
     }
 
@@ -190,13 +190,13 @@ struct UploadAssembler {
         return false
     }
 
-    /// Makes the current file part durable and records it as pending.
+    /// Closes the current file part (writeback started) and records it as pending.
     private mutating func finishFile() throws(IngestError) {
         guard let part, let writer, let sniffed else { preconditionFailure("a file part to finish") }
         self.writer = nil
         self.part = nil
         do throws(StorageError) {
-            let blob = try writer.sync()
+            let blob = try writer.close()
             pending.append(PendingDocument(blob: blob, document: NewDocument(
                 fieldName: part.name, filename: part.filename, filenameStar: part.filenameStar,
                 declaredType: part.contentType, detectedType: sniffed.mimeType, charset: sniffed.charset,
