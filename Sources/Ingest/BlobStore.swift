@@ -49,8 +49,7 @@ public struct BlobStore: Sendable {
 
     /// A writer for a new blob; `fileSizeLimit` bytes at most.
     public func makeWriter(fileSizeLimit: Int? = nil) throws(StorageError) -> BlobWriter {
-        var random = SystemRandomNumberGenerator()
-        let name = (0..<2).map { _ in String(random.next() as UInt64, radix: 16) }.joined() + ".part"
+        let name = TemporaryName.next()
         let path = temporaryDirectory + "/" + name
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw StorageError.systemCall("create tmp/\(name)") }
@@ -212,4 +211,19 @@ public struct BlobStore: Sendable {
 private struct UnsafeSendableBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Names for temporary files: a random prefix drawn once per process and a counter, so making a
+/// name costs no system call, and two processes sharing a data directory never collide.
+enum TemporaryName {
+    private static let prefix: String = {
+        var random = SystemRandomNumberGenerator()
+        return String(random.next() as UInt64, radix: 16)
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "\(prefix)-\(String(number, radix: 16)).part"
+    }
 }

@@ -37,6 +37,12 @@ public struct MagicError: Error, Sendable, CustomStringConvertible {
 
 /// Detects a file's type from its first bytes with libmagic.
 ///
+/// libmagic's text rules are regular expressions that cost 1–3 ms a call, so a sniff asks in the
+/// cheapest order that decides: first without the text rules (about 0.2 ms: PDF, images, Office
+/// and OpenDocument containers, executables…); for text, libmagic's built-in tests over all the
+/// bytes (JSON, CSV, charset); and only then the text rules (HTML, XML, scripts…) over the
+/// first ``textRulesLength`` bytes, where those formats announce themselves.
+///
 /// libmagic handles are not thread-safe, and loading the database costs milliseconds: the sniffer
 /// opens a pool of handles once, each with the database loaded, and lends one to each caller.
 /// Callers beyond the pool's size wait (without blocking a thread) for a handle to come back.
@@ -46,6 +52,11 @@ public final class MagicSniffer: Sendable {
     /// The most bytes worth sniffing: libmagic's own default read size (`MAGIC_PARAM_BYTES_MAX`
     /// is 1 MiB, but every magic rule this project relies on decides within 64 KiB).
     public static let maximumSniffLength = 64 * 1024
+
+    /// How much of a text file the text rules see.
+    public static let textRulesLength = 1024
+
+    private static let mime = MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | MAGIC_ERROR
 
     private struct Handle: @unchecked Sendable {
         // A magic_t, used by one caller at a time: the pool hands it out and takes it back.
@@ -67,7 +78,7 @@ public final class MagicSniffer: Sendable {
         precondition(handles > 0, "a sniffer needs at least one handle")
         var opened: [Handle] = []
         for _ in 0..<handles {
-            guard let raw = magic_open(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | MAGIC_ERROR) else {
+            guard let raw = magic_open(Self.mime) else {
                 opened.forEach { magic_close($0.raw) }
                 throw MagicError(message: "libmagic: magic_open failed (out of memory?)")
             }
@@ -93,14 +104,29 @@ public final class MagicSniffer: Sendable {
     public func sniff(_ prefix: [UInt8]) async -> SniffedType {
         let handle = await acquire()
         defer { release(handle) }
-        let answer = prefix.withUnsafeBytes { bytes -> String? in
-            let count = min(bytes.count, Self.maximumSniffLength)
-            // An empty buffer has no base address; libmagic wants one all the same.
-            let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-            return magic_buffer(handle.raw, base, count).map { String(cString: $0) }
+        return prefix.withUnsafeBytes { bytes in
+            let bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.maximumSniffLength))
+            let binary = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_TEXT, bytes)
+            guard binary.mimeType == "application/octet-stream", binary.charset != "binary" || bytes.isEmpty else {
+                return binary
+            }
+            // Text: the built-in tests over everything, then the text rules over the start.
+            let builtIn = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_SOFT, bytes)
+            guard builtIn.mimeType == "text/plain" else { return builtIn }
+            let rules = Self.ask(handle, Self.mime, UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.textRulesLength)))
+            guard rules.mimeType.hasPrefix("text/") || rules.mimeType.hasPrefix("application/") else { return builtIn }
+            return SniffedType(mimeType: rules.mimeType, charset: builtIn.charset)
         }
-        guard let answer else { return SniffedType(mimeType: "application/octet-stream") }
-        return SniffedType(magicAnswer: answer)
+    }
+
+    private static func ask(_ handle: Handle, _ flags: Int32, _ bytes: UnsafeRawBufferPointer) -> SniffedType {
+        magic_setflags(handle.raw, flags)
+        // An empty buffer has no base address; libmagic wants one all the same.
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        guard let answer = magic_buffer(handle.raw, base, bytes.count) else {
+            return SniffedType(mimeType: "application/octet-stream")
+        }
+        return SniffedType(magicAnswer: String(cString: answer))
     }
 
     private func acquire() async -> Handle {

@@ -92,3 +92,46 @@ import Testing
         #expect(!permissive.accepts(SniffedType(mimeType: "application/x-executable"), prefix: [0x7F]))
     }
 }
+
+@Suite struct MagicSnifferOrderTests {
+    let sniffer = MagicSnifferTests.sniffer
+
+    @Test func randomBytesAreUnknownBinary() async {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        #expect(await sniffer.sniff(bytes).mimeType == "application/octet-stream")
+    }
+
+    @Test func longHTMLIsHTML() async {
+        let html = "<!DOCTYPE html>\n<html><head><title>t</title></head><body>\n" + String(repeating: "<p>paragraph of text</p>\n", count: 400) + "</body></html>\n"
+        let sniffed = await sniffer.sniff(Array(html.utf8))
+        #expect(sniffed.mimeType == "text/html")
+        #expect(sniffed.charset == "us-ascii")
+    }
+
+    @Test func longJSONIsJSON() async {
+        let json = "{\"items\": [" + (0..<500).map { "{\"id\": \($0), \"name\": \"item \($0)\"}" }.joined(separator: ", ") + "]}\n"
+        #expect(await sniffer.sniff(Array(json.utf8)).mimeType == "application/json")
+    }
+
+    @Test func xmlIsXML() async {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<root>" + String(repeating: "<item>é</item>", count: 200) + "</root>\n"
+        let sniffed = await sniffer.sniff(Array(xml.utf8))
+        #expect(sniffed.mimeType == "text/xml")
+        #expect(sniffed.charset == "utf-8")
+    }
+
+    @Test func pythonScriptIsAScript() async {
+        let script = "#!/usr/bin/env python3\nimport os\nprint(os.getcwd())\n"
+        let sniffed = await sniffer.sniff(Array(script.utf8))
+        #expect(sniffed.mimeType == "text/x-script.python")
+        #expect(!TypePolicy.knowledgeBase.accepts(sniffed, prefix: Array(script.utf8)))
+    }
+
+    @Test func plainTextLongerThanTheRulesWindowKeepsItsCharset() async {
+        let text = String(repeating: "plain words ", count: 200) + "naïve\n"
+        let sniffed = await sniffer.sniff(Array(text.utf8))
+        #expect(sniffed.mimeType == "text/plain")
+        #expect(sniffed.charset == "utf-8")
+    }
+}
