@@ -45,6 +45,10 @@ public struct RetryPolicy: Sendable, Hashable {
 /// A lease that runs out (the worker died) is returned to the queue by ``reapExpiredLeases()``,
 /// so nothing stays in `processing` forever. Every transition writes a ``StatusEvent``.
 public protocol JobQueue: Sendable {
+    /// Queues `documentID` again from scratch (attempts reset), whatever its state, unless a
+    /// worker holds it now. Returns whether it was queued. (New documents are queued by
+    /// ``Catalog/record(_:)`` in the same transaction that records them.)
+    func enqueue(documentID: String) async throws -> Bool
     /// Takes the oldest job whose time has come, or nil.
     func claim(worker: String, lease: Duration) async throws -> ClaimedJob?
     /// Extends `job`'s lease. Throws ``QueueError/leaseLost`` if the lease was taken away.

@@ -91,6 +91,19 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     // MARK: - JobQueue
 
+    public func enqueue(documentID: String) async throws -> Bool {
+        let now = clock.now
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, enqueued_at = ?, last_error = NULL
+                WHERE document_id = ? AND state != 'processing'
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, documentID])
+            guard db.changesCount == 1 else { return false }
+            try Self.setDocumentStatus(db, documentID: documentID, .queued, error: nil, at: now)
+            return true
+        }
+    }
+
     public func claim(worker: String, lease: Duration) async throws -> ClaimedJob? {
         let now = clock.now
         let leaseUntil = now.addingTimeInterval(Self.seconds(lease))

@@ -150,4 +150,23 @@ final class ManualClock: IngestClock {
         let reopened = try makeStore(directory, clock: ManualClock())
         #expect(try await reopened.upload(id: receipt.id) == receipt)
     }
+
+    @Test func enqueueRequeuesAFinishedOrDeadDocumentButNotOneInProgress() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        let store = try makeStore(directory, clock: clock, retry: RetryPolicy(maximumAttempts: 1))
+        let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("x")]))
+        let id = receipt.documents[0].id
+        let job = try #require(try await store.claim(worker: "w", lease: .seconds(30)))
+        #expect(try await store.enqueue(documentID: id) == false)
+        #expect(try await store.fail(job, error: "boom") == .dead)
+        #expect(try await store.enqueue(documentID: id) == true)
+        let record = try await store.job(documentID: id)
+        #expect(record?.state == .queued)
+        #expect(record?.attempts == 0)
+        #expect(try await store.document(id: id)?.status == .queued)
+        #expect(try await store.claim(worker: "w", lease: .seconds(30))?.documentID == id)
+        #expect(try await store.enqueue(documentID: "no such document") == false)
+    }
 }
