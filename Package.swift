@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
+        .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -53,9 +55,18 @@ let package = Package(
             name: "IngestSQLite",
             dependencies: ["Ingest", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .target(
+            name: "IntakeServer",
+            dependencies: [
+                "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "intake",
             dependencies: [
+                "IntakeServer",
                 "Multipart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -83,6 +94,14 @@ let package = Package(
             dependencies: [
                 "Ingest", "IngestSQLite", "Multipart",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "IntakeServerTests",
+            dependencies: [
+                "IntakeServer", "Ingest", "IngestSQLite", "Multipart",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

@@ -11,6 +11,12 @@ public protocol Catalog: Sendable {
     /// The document `id`, or nil.
     func document(id: String) async throws -> DocumentRecord?
 
+    /// Documents matching `query`, oldest first, a page at a time. Throws ``InvalidCursor``.
+    func documents(_ query: DocumentQuery) async throws -> DocumentPage
+
+    /// The knowledge base of the upload that holds document `id`, or nil.
+    func knowledgeBase(ofDocument id: String) async throws -> String?
+
     /// The digest of every blob a recorded document refers to.
     func referencedDigests() async throws -> Set<String>
 }
@@ -70,4 +76,40 @@ public protocol JobQueue: Sendable {
 public enum QueueError: Error, Sendable, Hashable {
     /// The lease ran out and the job was reaped or claimed by another worker.
     case leaseLost(documentID: String)
+}
+
+/// Which documents to list, and where to continue.
+public struct DocumentQuery: Sendable, Hashable {
+    public var status: DocumentStatus?
+    public var sha256: String?
+    public var knowledgeBase: String?
+    /// At most this many documents (1...1000).
+    public var limit: Int
+    /// The `nextCursor` of the previous page.
+    public var cursor: String?
+
+    public init(status: DocumentStatus? = nil, sha256: String? = nil, knowledgeBase: String? = nil, limit: Int = 100, cursor: String? = nil) {
+        self.status = status
+        self.sha256 = sha256
+        self.knowledgeBase = knowledgeBase
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
+/// One page of documents, oldest first.
+public struct DocumentPage: Sendable, Hashable {
+    public var documents: [DocumentRecord]
+    /// Pass it as ``DocumentQuery/cursor`` for the next page; nil on the last page.
+    public var nextCursor: String?
+
+    public init(documents: [DocumentRecord], nextCursor: String?) {
+        self.documents = documents
+        self.nextCursor = nextCursor
+    }
+}
+
+/// A cursor that is not one this catalog made.
+public struct InvalidCursor: Error, Sendable, Hashable {
+    public init() {}
 }

@@ -108,7 +108,10 @@ public final class MagicSniffer: Sendable {
             let bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.maximumSniffLength))
             let binary = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_TEXT, bytes)
             guard binary.mimeType == "application/octet-stream", binary.charset != "binary" || bytes.isEmpty else {
-                return binary
+                // A charset means nothing for a binary format (libmagic says "unknown-8bit" for a
+                // PDF with high bytes); keep it only for textual formats such as JSON or XML.
+                let textual = binary.mimeType.hasPrefix("text/") || binary.mimeType.hasSuffix("json") || binary.mimeType.hasSuffix("xml")
+                return textual ? binary : SniffedType(mimeType: binary.mimeType, charset: "binary")
             }
             // Text: the built-in tests over everything, then the text rules over the start.
             let builtIn = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_SOFT, bytes)

@@ -85,6 +85,54 @@ public final class SQLiteStore: Catalog, JobQueue {
         }
     }
 
+    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
+        var start: Int64 = 0
+        if let cursor = query.cursor {
+            guard let decoded = Self.decodeCursor(cursor) else { throw InvalidCursor() }
+            start = decoded
+        }
+        let after = start
+        let limit = min(max(query.limit, 1), 1000)
+        return try await database.read { db in
+            var conditions = ["documents.rowid > ?"]
+            var arguments: StatementArguments = [after]
+            if let status = query.status {
+                conditions.append("documents.status = ?")
+                _ = arguments.append(contentsOf: [status.rawValue])
+            }
+            if let sha256 = query.sha256 {
+                conditions.append("documents.sha256 = ?")
+                _ = arguments.append(contentsOf: [sha256])
+            }
+            if let knowledgeBase = query.knowledgeBase {
+                conditions.append("uploads.knowledge_base = ?")
+                _ = arguments.append(contentsOf: [knowledgeBase])
+            }
+            _ = arguments.append(contentsOf: [limit + 1])
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT documents.rowid AS position_key, documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid LIMIT ?
+                """, arguments: arguments)
+            let page = rows.prefix(limit)
+            let next = rows.count > limit ? page.last.map { Self.encodeCursor($0["position_key"]) } : nil
+            return DocumentPage(documents: page.map(Self.document(from:)), nextCursor: next)
+        }
+    }
+
+    public func knowledgeBase(ofDocument id: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT uploads.knowledge_base FROM documents JOIN uploads ON uploads.id = documents.upload_id WHERE documents.id = ?", arguments: [id])
+        }
+    }
+
+    /// Cursors are opaque to clients: "c" and the last row's key in hex.
+    private static func encodeCursor(_ key: Int64) -> String { "c" + String(key, radix: 16) }
+
+    private static func decodeCursor(_ cursor: String) -> Int64? {
+        guard cursor.first == "c" else { return nil }
+        return Int64(cursor.dropFirst(), radix: 16)
+    }
+
     public func referencedDigests() async throws -> Set<String> {
         try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM documents")) }
     }

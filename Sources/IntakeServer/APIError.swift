@@ -1,0 +1,71 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import Ingest
+import Multipart
+
+/// An error as the API reports it: a status and `{"error": {"code": "…", "message": "…"}}`.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// A stable, machine-readable code such as `invalid_body` or `type_rejected`.
+    public var code: String
+    /// A sentence for the person reading it (client strings in it are JSON-escaped on output).
+    public var message: String
+    /// Whether to close the connection after the response (the rest of the body is not read).
+    public var closesConnection = false
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, closesConnection: Bool = false) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.closesConnection = closesConnection
+    }
+
+    private struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+        }
+        let error: Detail
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try APIModels.encoder.encode(Body(error: Body.Detail(code: code, message: message)))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if closesConnection { headers[.connection] = "close" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, code: "not_found", message: "\(what) was not found")
+    }
+
+    /// The API's answer to an ingestion error.
+    init(_ error: IngestError) {
+        switch error {
+        case .invalidBody(let parseError):
+            switch parseError.code {
+            case .limitExceeded(let limit):
+                self.init(.contentTooLarge, code: "limit_exceeded", message: "\(parseError.description) [limit \(limit)]", closesConnection: true)
+            case .invalidContentType:
+                self.init(.unsupportedMediaType, code: "not_multipart", message: parseError.description)
+            default:
+                self.init(.badRequest, code: "invalid_body", message: parseError.description, closesConnection: true)
+            }
+        case .typeRejected(let rejection):
+            self.init(.unsupportedMediaType, code: "type_rejected", message: rejection.description, closesConnection: true)
+        case .fileTooLarge(let part, let limit):
+            self.init(.contentTooLarge, code: "limit_exceeded", message: "file part \(part) is larger than the limit of \(limit) bytes", closesConnection: true)
+        case .storage(let storageError) where storageError.code == .diskFull:
+            self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's disk is full; nothing of this upload was kept", closesConnection: true)
+        case .storage:
+            self.init(.internalServerError, code: "storage_failed", message: "the upload could not be stored; nothing of it was kept", closesConnection: true)
+        case .bodyFailed(let message):
+            self.init(.badRequest, code: "body_failed", message: "reading the request body failed: \(message)", closesConnection: true)
+        case .catalog:
+            self.init(.internalServerError, code: "catalog_failed", message: "the upload could not be recorded; nothing of it was kept")
+        case .cancelled:
+            self.init(.serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry the upload", closesConnection: true)
+        }
+    }
+}

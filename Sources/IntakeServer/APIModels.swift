@@ -1,0 +1,117 @@
+import Foundation
+import Ingest
+
+/// The JSON shapes of the API, with the names clients rely on.
+enum APIModels {
+    struct Document: Encodable {
+        let id: String
+        let uploadID: String
+        let field: String
+        let filename: String?
+        let filenameStar: String?
+        let size: Int
+        let sha256: String
+        let declaredType: String?
+        let detectedType: String
+        let charset: String?
+        let status: String
+        let createdAt: Date
+        // Only in GET /documents/{id}:
+        let error: String?
+        let attempts: Int?
+        let updatedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case id, field, filename, size, sha256, charset, status, error, attempts
+            case uploadID = "upload_id", filenameStar = "filename_star", declaredType = "declared_type"
+            case detectedType = "detected_type", createdAt = "created_at", updatedAt = "updated_at"
+        }
+
+        init(_ record: DocumentRecord, detail: JobRecord? = nil, detailed: Bool = false) {
+            id = record.id
+            uploadID = record.uploadID
+            field = record.fieldName
+            filename = record.filename
+            filenameStar = record.filenameStar
+            size = record.size
+            sha256 = record.sha256
+            declaredType = record.declaredType
+            detectedType = record.detectedType
+            charset = record.charset
+            status = record.status.rawValue
+            createdAt = record.createdAt
+            error = detailed ? record.error : nil
+            attempts = detailed ? (detail?.attempts ?? 0) : nil
+            updatedAt = detailed ? record.updatedAt : nil
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(uploadID, forKey: .uploadID)
+            try container.encode(field, forKey: .field)
+            try container.encode(filename, forKey: .filename)
+            if let filenameStar { try container.encode(filenameStar, forKey: .filenameStar) }
+            try container.encode(size, forKey: .size)
+            try container.encode(sha256, forKey: .sha256)
+            try container.encode(declaredType, forKey: .declaredType)
+            try container.encode(detectedType, forKey: .detectedType)
+            try container.encode(charset, forKey: .charset)
+            try container.encode(status, forKey: .status)
+            try container.encode(createdAt, forKey: .createdAt)
+            if let attempts {
+                try container.encode(error, forKey: .error)
+                try container.encode(attempts, forKey: .attempts)
+                try container.encode(updatedAt, forKey: .updatedAt)
+            }
+        }
+    }
+
+    struct Upload: Encodable {
+        let id: String
+        let createdAt: Date
+        let knowledgeBase: String
+        /// Field values by name, in the order sent (a name may repeat).
+        let fields: [String: [String]]
+        let documents: [Document]
+
+        enum CodingKeys: String, CodingKey {
+            case id, fields, documents
+            case createdAt = "created_at", knowledgeBase = "knowledge_base"
+        }
+
+        init(_ receipt: UploadReceipt) {
+            id = receipt.id
+            createdAt = receipt.createdAt
+            knowledgeBase = receipt.knowledgeBase
+            fields = Dictionary(grouping: receipt.fields, by: \.name).mapValues { $0.map(\.value) }
+            documents = receipt.documents.map { Document($0) }
+        }
+    }
+
+    struct DocumentList: Encodable {
+        let documents: [Document]
+        let nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case documents
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(documents, forKey: .documents)
+            try container.encode(nextCursor, forKey: .nextCursor)  // null on the last page
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

@@ -1,0 +1,54 @@
+import Foundation
+public import Hummingbird
+public import Ingest
+public import IngestSQLite
+import Logging
+
+/// The parts of a running service: the data directory's store and catalog, the sniffer, and the
+/// ingestor that ties them together.
+public struct IntakeService: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: BlobStore
+    public let database: SQLiteStore
+    public let ingestor: Ingestor
+
+    /// Opens the data directory (creating it, sweeping `tmp/`, migrating the database) and loads
+    /// libmagic. Fails with a clear error when any of it cannot be done.
+    public init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        store = try BlobStore(root: configuration.dataDirectory)
+        database = try SQLiteStore(path: configuration.dataDirectory + "/intake.sqlite")
+        ingestor = Ingestor(
+            store: store, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: database,
+            policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
+    }
+
+    /// The routes of the API.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("healthz") { _, _ in "ok\n" }
+        UploadRoutes(service: self).add(to: router)
+        DocumentRoutes(service: self).add(to: router)
+        return router
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets requests in flight finish and exits.
+    public func run() async throws {
+        let removed = try await ingestor.collectGarbage()
+        configuration.logger.info("intake serving", metadata: [
+            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
+            "unreferenced-blobs-removed": "\(removed)",
+        ])
+        try await application().runService()
+    }
+
+    /// The application serving the API on the configured address.
+    public func application() -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),
+            logger: configuration.logger)
+    }
+}

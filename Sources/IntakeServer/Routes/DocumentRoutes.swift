@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingest
+import IngestSQLite
+
+/// `GET /documents`, `GET /documents/{id}`, `GET /documents/{id}/content`.
+struct DocumentRoutes {
+    let service: IntakeService
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("documents") { request, _ in try await list(request) }
+        router.get("documents/:id") { _, context in
+            let record = try await document(context)
+            let job = try await service.database.job(documentID: record.id)
+            return try jsonResponse(.ok, APIModels.Document(record, detail: job, detailed: true))
+        }
+        router.get("documents/:id/content") { _, context in try await content(context) }
+    }
+
+    private func document(_ context: BasicRequestContext) async throws -> DocumentRecord {
+        let id = try context.parameters.require("id")
+        guard let record = try await service.database.document(id: id) else { throw APIError.notFound("document \(id)") }
+        return record
+    }
+
+    private func list(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var query = DocumentQuery()
+        if let status = parameters.get("status") {
+            guard let parsed = DocumentStatus(rawValue: status) else {
+                throw APIError(.badRequest, code: "invalid_query", message: "status must be one of \(DocumentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = parsed
+        }
+        if let sha256 = parameters.get("sha256") {
+            guard BlobStore.isDigest(sha256) else {
+                throw APIError(.badRequest, code: "invalid_query", message: "sha256 must be 64 lowercase hex digits")
+            }
+            query.sha256 = sha256
+        }
+        if let limit = parameters.get("limit") {
+            guard let parsed = Int(limit), (1...1000).contains(parsed) else {
+                throw APIError(.badRequest, code: "invalid_query", message: "limit must be a number from 1 to 1000")
+            }
+            query.limit = parsed
+        }
+        query.cursor = parameters.get("cursor")
+        do {
+            let page = try await service.database.documents(query)
+            return try jsonResponse(.ok, APIModels.DocumentList(documents: page.documents.map { APIModels.Document($0) }, nextCursor: page.nextCursor))
+        } catch is InvalidCursor {
+            throw APIError(.badRequest, code: "invalid_query", message: "cursor is not one this server gave out")
+        }
+    }
+
+    /// Streams the stored bytes, labelled with the detected type and never sniffed by browsers.
+    private func content(_ context: BasicRequestContext) async throws -> Response {
+        let record = try await document(context)
+        let body = try await FileIO().loadFile(path: service.store.path(of: record.sha256), context: context)
+        let headers: HTTPFields = [
+            .contentType: record.detectedType + (record.charset.map { $0 == "binary" ? "" : "; charset=\($0)" } ?? ""),
+            .contentDisposition: Self.attachment(filename: record.filename ?? record.id),
+            .init("X-Content-Type-Options")!: "nosniff",
+            .contentLength: String(record.size),
+        ]
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// `attachment` with an ASCII fallback `filename` and the exact name as RFC 8187 `filename*`:
+    /// the client's string never reaches the header unescaped.
+    static func attachment(filename: String) -> String {
+        let fallback = String(filename.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" && scalar.value != 0x7F ? Character(scalar) : "_"
+        })
+        var encoded = ""
+        for byte in filename.utf8 {
+            if byte.isASCIIAlphanumeric || "!#$&+-.^_`|~".utf8.contains(byte) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded += String(format: "%%%02X", byte)
+            }
+        }
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+}

@@ -1,0 +1,20 @@
+public import Ingest
+public import Logging
+public import Multipart
+
+/// What `intake serve` runs with.
+public struct ServerConfiguration: Sendable {
+    /// The address to bind; loopback by default.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The data directory: `intake.sqlite`, `tmp/`, `blobs/`.
+    public var dataDirectory: String = "./intake-data"
+    /// Limits on each upload. `bodyBytes` is checked against Content-Length before reading.
+    public var limits: MultipartLimits = MultipartLimits()
+    public var policy: TypePolicy = .knowledgeBase
+    /// libmagic handles: as many uploads can be sniffed at once.
+    public var snifferHandles: Int = 4
+    public var logger: Logger = Logger(label: "intake")
+
+    public init() {}
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import IntakeServer
+import Logging
+
+/// `intake serve`: the upload service on the embedded store (SQLite + a local data directory).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the upload service: POST /uploads and the document endpoints.",
+        discussion: """
+            Stores everything in --data-dir (created if missing): intake.sqlite (catalog and queue), \
+            tmp/ (uploads in flight, swept at start), blobs/ab/cd/<sha256> (documents).
+
+            Try it:
+              curl -F title=Handbook -F doc=@Fixtures/documents/sample.pdf http://127.0.0.1:8080/uploads
+            """
+    )
+
+    @Option(help: "The address to listen on. Anything but loopback needs --allow-anonymous until API keys exist.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port = 8080
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory.", valueName: "path"))
+    var dataDirectory = "./intake-data"
+
+    @Option(help: "libmagic handles: how many uploads can be sniffed at once.")
+    var sniffers = 4
+
+    @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
+    var allowAnonymous = false
+
+    @OptionGroup(title: "Limits")
+    var limitOptions: LimitOptions
+
+    func validate() throws {
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
+        guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
+        let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+        if !loopback && !allowAnonymous {
+            throw ValidationError("Refusing to serve \(host) without authentication; pass --allow-anonymous to do it anyway.")
+        }
+    }
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.dataDirectory = dataDirectory
+        configuration.snifferHandles = sniffers
+        configuration.limits = limitOptions.limits
+        var logger = Logger(label: "intake")
+        logger.logLevel = .info
+        configuration.logger = logger
+        let service = try IntakeService(configuration: configuration)
+        try await service.run()
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Ingest
+import IngestSQLite
+import IntakeServer
+import Multipart
+import Testing
+
+/// A service on a fresh data directory, served on a real socket.
+struct LiveService {
+    let directory: String
+    let service: IntakeService
+
+    init(limits: MultipartLimits = MultipartLimits()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-server-\(UUID().uuidString)").path
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = directory
+        configuration.port = 0
+        configuration.limits = limits
+        configuration.snifferHandles = 2
+        service = try IntakeService(configuration: configuration)
+    }
+
+    func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let app = Application(router: service.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return try await app.test(.live, body)
+    }
+
+    func files(under relative: String) -> [String] {
+        (FileManager.default.enumerator(atPath: directory + "/" + relative)?.allObjects as? [String] ?? []).filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: directory + "/" + relative + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+    }
+}
+
+func fixture(_ name: String) throws -> [UInt8] {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/documents/\(name)")
+    return try [UInt8](Data(contentsOf: url))
+}
+
+func json(_ response: TestResponse) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [String: Any]
+}
+
+/// A multipart body with one field and one file.
+func uploadBody(file name: String, type: String?, data: [UInt8], field: (String, String)? = ("title", "T")) -> (ByteBuffer, String) {
+    var writer = MultipartWriter()
+    var bytes: [UInt8] = []
+    if let field { bytes += writer.field(name: field.0, value: field.1) }
+    bytes += writer.partHead(name: "doc", filename: name, contentType: type)
+    bytes += data
+    bytes += writer.end()
+    return (ByteBuffer(bytes: bytes), writer.contentType)
+}
+
+@Suite struct UploadAPITests {
+    @Test func uploadIsCreatedDurableAndReadableBack() async throws {
+        let live = try LiveService()
+        let pdf = try fixture("sample.pdf")
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "handbook.pdf", type: "application/pdf", data: pdf)
+            let created = try await client.execute(uri: "/uploads?knowledge_base=manuals", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(created.status == .created)
+            let upload = try json(created)
+            let id = try #require(upload["id"] as? String)
+            #expect(created.headers[.location] == "/uploads/\(id)")
+            #expect(upload["knowledge_base"] as? String == "manuals")
+            #expect((upload["fields"] as? [String: [String]])?["title"] == ["T"])
+            let document = try #require((upload["documents"] as? [[String: Any]])?.first)
+            #expect(document["filename"] as? String == "handbook.pdf")
+            #expect(document["detected_type"] as? String == "application/pdf")
+            #expect(document["declared_type"] as? String == "application/pdf")
+            #expect(document["status"] as? String == "queued")
+            #expect(document["size"] as? Int == pdf.count)
+            let documentID = try #require(document["id"] as? String)
+
+            let again = try await client.execute(uri: "/uploads/\(id)", method: .get)
+            #expect(again.status == .ok)
+            let fetched = try json(again)
+            #expect(fetched["id"] as? String == id)
+
+            let detail = try json(try await client.execute(uri: "/documents/\(documentID)", method: .get))
+            #expect(detail["attempts"] as? Int == 0)
+            #expect(detail.keys.contains("error"))
+
+            let content = try await client.execute(uri: "/documents/\(documentID)/content", method: .get)
+            #expect(content.status == .ok)
+            #expect(Array(buffer: content.body) == pdf)
+            #expect(content.headers[.contentType] == "application/pdf")
+            #expect(content.headers[.contentDisposition] == "attachment; filename=\"handbook.pdf\"; filename*=UTF-8''handbook.pdf")
+            #expect(content.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+        }
+    }
+
+    @Test func executableIsRefusedWith415AndNothingRemains() async throws {
+        let live = try LiveService()
+        let elf = try fixture("sample.elf")
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "tool", type: "application/pdf", data: elf)
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(response.status == .unsupportedMediaType)
+            let error = try #require(try json(response)["error"] as? [String: String])
+            #expect(error["code"] == "type_rejected")
+            #expect(error["message"]?.contains("application/pdf") == true)
+            // The connection is closed after a refusal (the rest of the body is not read).
+            #expect(response.headers[.connection] == "close")
+            #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+        #expect(live.files(under: "blobs").isEmpty)
+    }
+
+    @Test func truncatedBodyIs400WithTheOffset() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            var (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: Array("hello".utf8))
+            body.moveWriterIndex(to: body.writerIndex - 10)
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(response.status == .badRequest)
+            let error = try #require(try json(response)["error"] as? [String: String])
+            #expect(error["code"] == "invalid_body")
+            #expect(error["message"]?.contains("truncatedBody, at byte \(body.readableBytes)") == true)
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+    }
+
+    @Test func bodyOverTheLimitIs413BeforeReadingWhenContentLengthSaysSo() async throws {
+        var limits = MultipartLimits()
+        limits.bodyBytes = 1000
+        let live = try LiveService(limits: limits)
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: [UInt8](repeating: 0x61, count: 5000))
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType, .contentLength: String(body.readableBytes)], body: body)
+            #expect(response.status == .contentTooLarge)
+            let error = try json(response)["error"] as? [String: String]
+            #expect(error?["code"] == "limit_exceeded")
+        }
+    }
+
+    @Test func fileOverTheLimitIs413() async throws {
+        var limits = MultipartLimits()
+        limits.fileBytes = 100
+        let live = try LiveService(limits: limits)
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: [UInt8](repeating: 0x61, count: 5000))
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(response.status == .contentTooLarge)
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+    }
+
+    @Test func nonMultipartBodyIs415() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}"))
+            #expect(response.status == .unsupportedMediaType)
+            let error = try json(response)["error"] as? [String: String]
+            #expect(error?["code"] == "not_multipart")
+        }
+    }
+
+    @Test func unknownIdsAre404() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            let response1 = try await client.execute(uri: "/uploads/nope", method: .get)
+            #expect(response1.status == .notFound)
+            let response2 = try await client.execute(uri: "/documents/nope", method: .get)
+            #expect(response2.status == .notFound)
+            let response3 = try await client.execute(uri: "/documents/nope/content", method: .get)
+            #expect(response3.status == .notFound)
+        }
+    }
+
+    @Test func documentsArePagedAndFiltered() async throws {
+        let live = try LiveService()
+        let pdf = try fixture("sample.pdf")
+        try await live.test { client in
+            var digests: [String] = []
+            for index in 0..<5 {
+                let (body, contentType) = uploadBody(file: "\(index).pdf", type: nil, data: pdf + Array("\n% \(index)\n".utf8))
+                let created = try json(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body))
+                digests.append(((created["documents"] as! [[String: Any]])[0]["sha256"] as! String))
+            }
+            var seen: [String] = []
+            var cursor: String? = nil
+            repeat {
+                let uri = "/documents?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try json(try await client.execute(uri: uri, method: .get))
+                seen += (page["documents"] as! [[String: Any]]).map { $0["filename"] as! String }
+                cursor = page["next_cursor"] as? String
+            } while cursor != nil
+            #expect(seen == ["0.pdf", "1.pdf", "2.pdf", "3.pdf", "4.pdf"])
+            let bySHA = try json(try await client.execute(uri: "/documents?sha256=\(digests[3])", method: .get))
+            #expect((bySHA["documents"] as! [[String: Any]]).map { $0["filename"] as! String } == ["3.pdf"])
+            let response4 = try await client.execute(uri: "/documents?status=bogus", method: .get)
+            #expect(response4.status == .badRequest)
+            let response5 = try await client.execute(uri: "/documents?cursor=zzz", method: .get)
+            #expect(response5.status == .badRequest)
+        }
+    }
+
+    @Test func utf8FilenameComesBackAsFilenameStar() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "résumé \"final\".txt", type: "text/plain", data: Array("text".utf8))
+            let created = try json(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body))
+            let id = ((created["documents"] as! [[String: Any]])[0]["id"] as! String)
+            let content = try await client.execute(uri: "/documents/\(id)/content", method: .get)
+            #expect(content.headers[.contentDisposition] == "attachment; filename=\"r_sum_ %22final%22.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%2522final%2522.txt")
+        }
+    }
+
+    @Test func healthzAnswers() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            let response6 = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response6.status == .ok)
+        }
+    }
+}
