@@ -15,10 +15,10 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-field-bytes"), help: ArgumentHelp("Data bytes of one part that is not a file.", valueName: "bytes"))
     var fieldBytes: Int = MultipartLimits().fieldBytes
 
-    @Option(name: .customLong("max-file-bytes"), help: ArgumentHelp("Data bytes of one file part (default: no limit).", valueName: "bytes"))
+    @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: no limit).", valueName: "bytes"))
     var fileBytes: Int?
 
-    @Option(name: .customLong("max-body-bytes"), help: ArgumentHelp("Bytes of the whole body (default: no limit).", valueName: "bytes"))
+    @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: no limit).", valueName: "bytes"))
     var bodyBytes: Int?
 
     @Option(name: .customLong("max-preamble-bytes"), help: ArgumentHelp("Bytes before the first boundary line.", valueName: "bytes"))
