@@ -17,6 +17,10 @@ public protocol Catalog: Sendable {
     /// The knowledge base of the upload that holds document `id`, or nil.
     func knowledgeBase(ofDocument id: String) async throws -> String?
 
+    /// Removes document `id` and its job; returns whether it existed. Its blob goes when no other
+    /// document refers to it (``Ingestor/collectGarbage(gracePeriod:)``).
+    func deleteDocument(id: String) async throws -> Bool
+
     /// The digest of every blob a recorded document refers to.
     func referencedDigests() async throws -> Set<String>
 }

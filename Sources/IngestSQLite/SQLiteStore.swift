@@ -133,6 +133,13 @@ public final class SQLiteStore: Catalog, JobQueue {
         return Int64(cursor.dropFirst(), radix: 16)
     }
 
+    public func deleteDocument(id: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
     public func referencedDigests() async throws -> Set<String> {
         try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM documents")) }
     }

@@ -223,3 +223,31 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         }
     }
 }
+
+@Suite struct DocumentLifecycleAPITests {
+    @Test func reprocessRequeuesAndDeleteRemoves() async throws {
+        let live = try LiveService()
+        let pdf = try fixture("sample.pdf")
+        try await live.test { client in
+            let (body, contentType) = uploadBody(file: "a.pdf", type: nil, data: pdf)
+            let created = try json(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body))
+            let id = (created["documents"] as! [[String: Any]])[0]["id"] as! String
+
+            let job = try #require(try await live.service.database.claim(worker: "w", lease: .seconds(30)))
+            let busy = try await client.execute(uri: "/documents/\(id)/reprocess", method: .post)
+            #expect(busy.status == .conflict)
+            try await live.service.database.complete(job)
+            let requeued = try await client.execute(uri: "/documents/\(id)/reprocess", method: .post)
+            #expect(requeued.status == .accepted)
+            let document = try json(requeued)
+            #expect(document["status"] as? String == "queued")
+
+            let deleted = try await client.execute(uri: "/documents/\(id)", method: .delete)
+            #expect(deleted.status == .noContent)
+            let gone = try await client.execute(uri: "/documents/\(id)", method: .get)
+            #expect(gone.status == .notFound)
+            let again = try await client.execute(uri: "/documents/\(id)", method: .delete)
+            #expect(again.status == .notFound)
+        }
+    }
+}

@@ -16,6 +16,19 @@ struct DocumentRoutes {
             return try jsonResponse(.ok, APIModels.Document(record, detail: job, detailed: true))
         }
         router.get("documents/:id/content") { _, context in try await content(context) }
+        router.delete("documents/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard try await service.database.deleteDocument(id: id) else { throw APIError.notFound("document \(id)") }
+            return Response(status: .noContent)
+        }
+        router.post("documents/:id/reprocess") { _, context -> Response in
+            let record = try await document(context)
+            guard try await service.database.enqueue(documentID: record.id) else {
+                throw APIError(.conflict, code: "in_progress", message: "document \(record.id) is being processed now; retry when it is done")
+            }
+            let queued = try await document(context)
+            return try jsonResponse(.accepted, APIModels.Document(queued))
+        }
     }
 
     private func document(_ context: BasicRequestContext) async throws -> DocumentRecord {
