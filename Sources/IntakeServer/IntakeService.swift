@@ -3,6 +3,7 @@ public import Hummingbird
 public import Ingest
 public import IngestSQLite
 import Logging
+import Multipart
 
 /// The parts of a running service: the data directory's store and catalog, the sniffer, and the
 /// ingestor that ties them together.
@@ -45,8 +46,10 @@ public struct IntakeService: Sendable {
 
     /// The application serving the API on the configured address.
     public func application() -> some ApplicationProtocol {
-        Application(
+        let bodyLimit = configuration.limits.bodyBytes
+        return Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler(bodyLimit: bodyLimit)])),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),
             logger: configuration.logger)

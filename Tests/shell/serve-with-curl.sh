@@ -3,8 +3,8 @@
 #
 # Starts the built `intake serve` on a free loopback port with a fresh data directory and drives
 # it with real `curl -F`: a PDF, a PNG declared as text/plain, a UTF-8 filename, an ELF binary
-# (415), a truncated body (400), a file over the limit (413); then checks that
-# GET /documents/{id}/content returns the exact bytes. Ends with "N passed, M failed".
+# (415), a truncated body (400), a file over the limit (413), a body large enough for curl to
+# send Expect: 100-continue; and checks that GET /documents/{id}/content returns the exact bytes. Ends with "N passed, M failed".
 set -uo pipefail
 intake=${1:?usage: serve-with-curl.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -50,8 +50,12 @@ check "truncated body error names the offset" grep -q 'at byte' "$work/body.json
 head -c 3000000 /dev/zero | tr '\0' 'a' >"$work/big.txt"
 check "file over --max-file-bytes is 413" test "$(status_of -F "doc=@$work/big.txt" "$base/uploads")" = 413
 
+head -c 1500000 /dev/zero | tr '\0' 'b' >"$work/medium.txt"
+curl -sv -o /dev/null -F "doc=@$work/medium.txt" "$base/uploads" 2>"$work/verbose.txt"
+check "curl's Expect: 100-continue is answered" grep -q '< HTTP/1.1 100 Continue' "$work/verbose.txt"
+
 check "nothing is left in tmp/" test -z "$(ls -A "$work/data/tmp")"
-check "three documents are listed" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 3
+check "four documents are listed" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 4
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
