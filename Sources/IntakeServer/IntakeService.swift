@@ -28,9 +28,11 @@ public struct IntakeService: Sendable {
     /// The routes of the API.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: AccessLogMiddleware(logger: configuration.logger))
         router.get("healthz") { _, _ in "ok\n" }
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)
+        EventRoutes(service: self).add(to: router)
         return router
     }
 
@@ -49,7 +51,9 @@ public struct IntakeService: Sendable {
         let bodyLimit = configuration.limits.bodyBytes
         return Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler(bodyLimit: bodyLimit)])),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ContinueHandler(bodyLimit: bodyLimit)],
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),
             logger: configuration.logger)

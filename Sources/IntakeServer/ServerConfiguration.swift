@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
     /// Limits on each upload. `bodyBytes` is checked against Content-Length before reading.
     public var limits: MultipartLimits = MultipartLimits()
     public var policy: TypePolicy = .knowledgeBase
+    /// A connection that sends nothing for this long is closed, mid-upload or not (a client that
+    /// stalls: its upload is cleaned up like any cut-short body).
+    public var idleTimeoutSeconds: Int = 60
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")

@@ -15,7 +15,7 @@ base=http://127.0.0.1:$port
 passed=0
 failed=0
 
-"$intake" serve --port "$port" --data-dir "$work/data" --max-file-bytes 2000000 >"$work/server.log" 2>&1 &
+"$intake" serve --port "$port" --data-dir "$work/data" --max-file-bytes 2000000 --idle-timeout 2 >"$work/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -53,6 +53,30 @@ check "file over --max-file-bytes is 413" test "$(status_of -F "doc=@$work/big.t
 head -c 1500000 /dev/zero | tr '\0' 'b' >"$work/medium.txt"
 curl -sv -o /dev/null -F "doc=@$work/medium.txt" "$base/uploads" 2>"$work/verbose.txt"
 check "curl's Expect: 100-continue is answered" grep -q '< HTTP/1.1 100 Continue' "$work/verbose.txt"
+
+# A client that stalls mid-file: the idle timeout closes it and its upload leaves nothing.
+stalled=$(python3 - "$port" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="slow.txt"\r\n\r\n' + b"s" * 100000
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
+s.settimeout(10)
+start = time.time()
+try:
+    while s.recv(65536): pass
+    print("closed after %.0f s" % (time.time() - start))
+except socket.timeout:
+    print("still open")
+PY
+)
+check "a stalled upload is closed by the idle timeout ($stalled)" test "${stalled% after*}" = closed
+check "the server still serves after it" test "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" = 200
+
+curl -sN --max-time 1 "$base/events" >"$work/events.txt" || true
+check "GET /events streams one queued event per document" test "$(grep -c '^event: queued' "$work/events.txt")" = 4
+last_but_one=$(grep '^id: ' "$work/events.txt" | tail -n 2 | head -n 1 | cut -d' ' -f2)
+curl -sN --max-time 1 -H "Last-Event-ID: $last_but_one" "$base/events" >"$work/resumed.txt" || true
+check "GET /events resumes after Last-Event-ID" test "$(grep -c '^id: ' "$work/resumed.txt")" = 1
 
 check "nothing is left in tmp/" test -z "$(ls -A "$work/data/tmp")"
 check "four documents are listed" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 4

@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "libmagic handles: how many uploads can be sniffed at once.")
     var sniffers = 4
 
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this many seconds (a stalled upload is cleaned up).", valueName: "seconds"))
+    var idleTimeout = 60
+
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
     var allowAnonymous = false
 
@@ -37,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
         if !loopback && !allowAnonymous {
             throw ValidationError("Refusing to serve \(host) without authentication; pass --allow-anonymous to do it anyway.")
@@ -49,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
+        configuration.idleTimeoutSeconds = idleTimeout
         configuration.limits = limitOptions.limits
         var logger = Logger(label: "intake")
         logger.logLevel = .info
