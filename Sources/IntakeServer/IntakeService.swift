@@ -4,6 +4,8 @@ public import Ingest
 public import IngestSQLite
 import Logging
 import Multipart
+import ServiceLifecycle
+import UnixSignals
 
 /// The parts of a running service: the data directory's store and catalog, the sniffer, and the
 /// ingestor that ties them together.
@@ -36,14 +38,20 @@ public struct IntakeService: Sendable {
         return router
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets requests in flight finish and exits.
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, gives the requests in
+    /// flight up to ``ServerConfiguration/shutdownGracePeriod`` to finish, cancels what remains
+    /// (cancelled uploads leave nothing behind) and returns.
     public func run() async throws {
         let removed = try await ingestor.collectGarbage()
         configuration.logger.info("intake serving", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
             "unreferenced-blobs-removed": "\(removed)",
         ])
-        try await application().runService()
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+        try await ServiceGroup(configuration: group).run()
+        configuration.logger.info("intake stopped")
     }
 
     /// The application serving the API on the configured address.

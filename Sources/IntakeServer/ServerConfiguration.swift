@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     /// A connection that sends nothing for this long is closed, mid-upload or not (a client that
     /// stalls: its upload is cleaned up like any cut-short body).
     public var idleTimeoutSeconds: Int = 60
+    /// How long requests in flight may take to finish after SIGTERM or SIGINT.
+    public var shutdownGracePeriod: Duration = .seconds(30)
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")

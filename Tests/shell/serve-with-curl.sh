@@ -81,5 +81,29 @@ check "GET /events resumes after Last-Event-ID" test "$(grep -c '^id: ' "$work/r
 check "nothing is left in tmp/" test -z "$(ls -A "$work/data/tmp")"
 check "four documents are listed" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 4
 
+# SIGTERM while an upload is in flight: it finishes (201), the server exits 0, and a new server
+# on the same data directory finds every document.
+python3 - "$port" >"$work/inflight.txt" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="last.txt"\r\n\r\n' + b"l" * 1000
+tail = b"\r\n--B--\r\n"
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n" % (len(body) + len(tail)) + body)
+time.sleep(1.5)
+s.sendall(tail)
+print(s.recv(4096).split(b"\r\n")[0].decode())
+PY
+client=$!
+sleep 0.5
+kill -TERM "$server"
+wait "$server"; server_status=$?
+wait "$client"
+check "SIGTERM lets the upload in flight finish" grep -q '201 Created' "$work/inflight.txt"
+check "the server exits 0 after SIGTERM" test "$server_status" = 0
+"$intake" serve --port "$port" --data-dir "$work/data" >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+check "a restarted server finds all five documents" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 5
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
