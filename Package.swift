@@ -55,7 +55,11 @@ let package = Package(
         ),
         .target(
             name: "IngestSQLite",
-            dependencies: ["Ingest", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Ingest",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "IntakeServer",

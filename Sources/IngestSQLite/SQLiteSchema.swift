@@ -59,6 +59,17 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: api keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    knowledge_base TEXT NOT NULL,
+                    secret_sha256 TEXT NOT NULL UNIQUE CHECK (length(secret_sha256) = 64),
+                    created_at REAL NOT NULL,
+                    revoked_at REAL
+                );
+                """)
+        }
         return migrator
     }
 }

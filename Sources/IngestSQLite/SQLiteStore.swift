@@ -258,6 +258,14 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     // MARK: - Helpers
 
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await database.read(body)
+    }
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await database.write(body)
+    }
+
     /// Checks that `job` is still the caller's: processing, under the same owner and attempt.
     private static func takeBack(_ db: Database, _ job: ClaimedJob) throws {
         let owned = try Bool.fetchOne(db, sql: """

@@ -13,6 +13,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var message: String
     /// Whether to close the connection after the response (the rest of the body is not read).
     public var closesConnection = false
+    /// More headers for the response.
+    public var extraHeaders: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, closesConnection: Bool = false) {
         self.status = status
@@ -33,6 +35,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         let data = try APIModels.encoder.encode(Body(error: Body.Detail(code: code, message: message)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if closesConnection { headers[.connection] = "close" }
+        headers.append(contentsOf: extraHeaders)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

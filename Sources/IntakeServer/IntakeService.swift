@@ -28,9 +28,10 @@ public struct IntakeService: Sendable {
     }
 
     /// The routes of the API.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<IntakeRequestContext> {
+        let router = Router(context: IntakeRequestContext.self)
         router.add(middleware: AccessLogMiddleware(logger: configuration.logger))
+        router.add(middleware: APIKeyMiddleware(database: database))
         router.get("healthz") { _, _ in "ok\n" }
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)

@@ -8,8 +8,8 @@ import IngestSQLite
 struct DocumentRoutes {
     let service: IntakeService
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("documents") { request, _ in try await list(request) }
+    func add(to router: Router<IntakeRequestContext>) {
+        router.get("documents") { request, context in try await list(request, context) }
         router.get("documents/:id") { _, context in
             let record = try await document(context)
             let job = try await service.database.job(documentID: record.id)
@@ -17,8 +17,8 @@ struct DocumentRoutes {
         }
         router.get("documents/:id/content") { _, context in try await content(context) }
         router.delete("documents/:id") { _, context -> Response in
-            let id = try context.parameters.require("id")
-            guard try await service.database.deleteDocument(id: id) else { throw APIError.notFound("document \(id)") }
+            let record = try await document(context)
+            guard try await service.database.deleteDocument(id: record.id) else { throw APIError.notFound("document \(record.id)") }
             return Response(status: .noContent)
         }
         router.post("documents/:id/reprocess") { _, context -> Response in
@@ -31,15 +31,19 @@ struct DocumentRoutes {
         }
     }
 
-    private func document(_ context: BasicRequestContext) async throws -> DocumentRecord {
+    /// The document named in the path, if the request's key may see it.
+    private func document(_ context: IntakeRequestContext) async throws -> DocumentRecord {
         let id = try context.parameters.require("id")
         guard let record = try await service.database.document(id: id) else { throw APIError.notFound("document \(id)") }
+        if let knowledgeBase = context.knowledgeBase, try await service.database.knowledgeBase(ofDocument: id) != knowledgeBase {
+            throw APIError.notFound("document \(id)")
+        }
         return record
     }
 
-    private func list(_ request: Request) async throws -> Response {
+    private func list(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        var query = DocumentQuery()
+        var query = DocumentQuery(knowledgeBase: context.knowledgeBase)
         if let status = parameters.get("status") {
             guard let parsed = DocumentStatus(rawValue: status) else {
                 throw APIError(.badRequest, code: "invalid_query", message: "status must be one of \(DocumentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -68,7 +72,7 @@ struct DocumentRoutes {
     }
 
     /// Streams the stored bytes, labelled with the detected type and never sniffed by browsers.
-    private func content(_ context: BasicRequestContext) async throws -> Response {
+    private func content(_ context: IntakeRequestContext) async throws -> Response {
         let record = try await document(context)
         let body = try await FileIO().loadFile(path: service.store.path(of: record.sha256), context: context)
         let headers: HTTPFields = [

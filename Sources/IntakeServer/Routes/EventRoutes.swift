@@ -17,11 +17,11 @@ struct EventRoutes {
     /// How often a comment line keeps idle connections (and proxies) from timing out.
     var keepAliveInterval: Duration = .seconds(15)
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.get("events") { request, _ in try events(request) }
+    func add(to router: Router<IntakeRequestContext>) {
+        router.get("events") { request, context in try events(request, knowledgeBase: context.knowledgeBase) }
     }
 
-    private func events(_ request: Request) throws -> Response {
+    private func events(_ request: Request, knowledgeBase: String?) throws -> Response {
         let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
         var after: Int64 = 0
         if let resumeFrom {
@@ -31,7 +31,7 @@ struct EventRoutes {
             after = parsed
         }
         let start = after
-        let feed = EventFeed(database: service.database)
+        let feed = EventFeed(database: service.database, knowledgeBase: knowledgeBase)
         let pollInterval = self.pollInterval
         let keepAliveInterval = self.keepAliveInterval
         let body = ResponseBody { writer in
@@ -64,6 +64,8 @@ struct EventRoutes {
 /// Reads status events and formats them as Server-Sent Events.
 struct EventFeed: Sendable {
     let database: SQLiteStore
+    /// Only this knowledge base's documents, when set.
+    let knowledgeBase: String?
     var batchSize = 100
 
     /// The events after `id` as SSE text, and the last id in it (nil when there are none).
@@ -72,6 +74,9 @@ struct EventFeed: Sendable {
         guard let last = events.last else { return ("", nil) }
         var text = ""
         for event in events {
+            if let knowledgeBase, try await database.knowledgeBase(ofDocument: event.documentID) != knowledgeBase {
+                continue
+            }
             let data: Data
             if let document = try await database.document(id: event.documentID) {
                 data = try APIModels.encoder.encode(APIModels.Document(document))

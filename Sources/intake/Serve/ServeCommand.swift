@@ -1,4 +1,5 @@
 import ArgumentParser
+import IngestSQLite
 import IntakeServer
 import Logging
 
@@ -16,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The address to listen on. Anything but loopback needs --allow-anonymous until API keys exist.")
+    @Option(help: "The address to listen on. Anything but loopback needs API keys (intake keys create) or --allow-anonymous.")
     var host = "127.0.0.1"
 
     @Option(help: "The port to listen on.")
@@ -41,10 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
-        let loopback = host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
-        if !loopback && !allowAnonymous {
-            throw ValidationError("Refusing to serve \(host) without authentication; pass --allow-anonymous to do it anyway.")
-        }
+    }
+
+    private var isLoopback: Bool {
+        host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
     }
 
     func run() async throws {
@@ -59,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         configuration.logger = logger
         let service = try IntakeService(configuration: configuration)
+        if !isLoopback, !allowAnonymous, try await !service.database.requiresKeys() {
+            throw ValidationError("Refusing to serve \(host) to anyone without a key: create one with 'intake keys create --knowledge-base NAME', or pass --allow-anonymous.")
+        }
         try await service.run()
     }
 }

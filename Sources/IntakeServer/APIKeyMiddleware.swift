@@ -1,0 +1,34 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IngestSQLite
+
+/// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
+/// the request sees only the key's knowledge base.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = IntakeRequestContext
+    let database: SQLiteStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/healthz" { return try await next(request, context) }
+        guard try await database.requiresKeys() else { return try await next(request, context) }
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
+            throw APIError.unauthorized("this server needs an API key: send Authorization: Bearer KEY")
+        }
+        let secret = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let knowledgeBase = try await database.knowledgeBase(forKey: secret) else {
+            throw APIError.unauthorized("the API key is not valid (unknown or revoked)")
+        }
+        var context = context
+        context.knowledgeBase = knowledgeBase
+        return try await next(request, context)
+    }
+}
+
+extension APIError {
+    static func unauthorized(_ message: String) -> APIError {
+        var error = APIError(.unauthorized, code: "unauthorized", message: message)
+        error.extraHeaders = [.wwwAuthenticate: "Bearer"]
+        return error
+    }
+}
