@@ -70,6 +70,21 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v3: idempotency keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency_keys (
+                    knowledge_base TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    fingerprint TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('in_flight', 'done')),
+                    status INTEGER,
+                    location TEXT,
+                    body BLOB,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (knowledge_base, key)
+                );
+                """)
+        }
         return migrator
     }
 }

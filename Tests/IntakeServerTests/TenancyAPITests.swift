@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Ingest
 import IngestSQLite
 import IntakeServer
+import Multipart
 import Testing
 
 @Suite struct TenancyAPITests {
@@ -95,5 +96,65 @@ import Testing
         #expect(file.range(of: Data(secret.utf8)) == nil)
         #expect(wal.range(of: Data(secret.utf8)) == nil)
         try? FileManager.default.removeItem(atPath: live.directory)
+    }
+}
+
+@Suite struct IdempotencyAPITests {
+    func post(_ client: any TestClientProtocol, key: String, body: ByteBuffer, contentType: String) async throws -> TestResponse {
+        try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType, HTTPField.Name("Idempotency-Key")!: key], body: body)
+    }
+
+    @Test func retryWithTheSameKeyAndBodyReplaysWithoutCreatingAgain() async throws {
+        let live = try LiveService()
+        let (body, contentType) = uploadBody(file: "a.pdf", type: nil, data: try fixture("sample.pdf"))
+        try await live.test { client in
+            let first = try await post(client, key: "k-1", body: body, contentType: contentType)
+            #expect(first.status == .created)
+            let second = try await post(client, key: "k-1", body: body, contentType: contentType)
+            #expect(second.status == .created)
+            #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(second.headers[.location] == first.headers[.location])
+            #expect(try json(second)["id"] as? String == json(first)["id"] as? String)
+            #expect(try await live.service.database.documents(DocumentQuery()).documents.count == 1)
+        }
+    }
+
+    @Test func sameKeyWithAnotherBodyIs422() async throws {
+        let live = try LiveService()
+        let (first, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("one".utf8))
+        try await live.test { client in
+            let created = try await post(client, key: "k-2", body: first, contentType: contentType)
+            #expect(created.status == .created)
+            var writer = MultipartWriter()
+            var other = writer.partHead(name: "doc", filename: "b.txt")
+            other += Array("two".utf8)
+            other += writer.end()
+            let response = try await post(client, key: "k-2", body: ByteBuffer(bytes: other), contentType: writer.contentType)
+            #expect(response.status == .unprocessableContent)
+        }
+    }
+
+    @Test func aFailedRequestFreesItsKeyForTheRetry() async throws {
+        let live = try LiveService()
+        let (good, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("text".utf8))
+        var cut = good
+        cut.moveWriterIndex(to: cut.writerIndex - 8)
+        let truncated = cut
+        try await live.test { client in
+            let failed = try await post(client, key: "k-3", body: truncated, contentType: contentType)
+            #expect(failed.status == .badRequest)
+        }
+        let claim = try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "k-3")
+        #expect(claim == .acquired)
+    }
+
+    @Test func keyStillInFlightIs409() async throws {
+        let live = try LiveService()
+        #expect(try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "busy") == .acquired)
+        let (body, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("text".utf8))
+        try await live.test { client in
+            let response = try await post(client, key: "busy", body: body, contentType: contentType)
+            #expect(response.status == .conflict)
+        }
     }
 }

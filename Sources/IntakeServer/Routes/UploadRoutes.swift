@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingest
@@ -32,13 +33,60 @@ struct UploadRoutes {
             throw APIError(.contentTooLarge, code: "limit_exceeded", message: "the body is \(declared) bytes; the limit is \(limit)", closesConnection: true)
         }
         let knowledgeBase = try Self.knowledgeBase(request, key: context.knowledgeBase)
-        let receipt: UploadReceipt
+        guard let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!] else {
+            let receipt = try await ingest(contentType: contentType, body: request.body, knowledgeBase: knowledgeBase)
+            return try Self.created(receipt)
+        }
+        return try await createOnce(request, contentType: contentType, knowledgeBase: knowledgeBase, key: idempotencyKey)
+    }
+
+    private func ingest(contentType: String, body: some AsyncSequence<ByteBuffer, any Error>, knowledgeBase: String) async throws -> UploadReceipt {
         do throws(IngestError) {
-            receipt = try await service.ingestor.ingest(contentType: contentType, body: request.body, knowledgeBase: knowledgeBase)
+            return try await service.ingestor.ingest(contentType: contentType, body: body, knowledgeBase: knowledgeBase)
         } catch {
             throw APIError(error)
         }
-        return try jsonResponse(.created, APIModels.Upload(receipt), headers: [.location: "/uploads/\(receipt.id)"])
+    }
+
+    private static func created(_ receipt: UploadReceipt) throws -> Response {
+        try jsonResponse(.created, APIModels.Upload(receipt), headers: [.location: "/uploads/\(receipt.id)"])
+    }
+
+    /// `Idempotency-Key` (IETF httpapi draft): the first request with a key is processed and its
+    /// response kept for 24 hours; a retry with the same body gets that response again (and
+    /// creates nothing), one with another body gets 422, one while the first is running 409.
+    /// The fingerprint is the SHA-256 of the whole body.
+    private func createOnce(_ request: Request, contentType: String, knowledgeBase: String, key: String) async throws -> Response {
+        guard !key.isEmpty, key.utf8.count <= 255 else {
+            throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters", closesConnection: true)
+        }
+        let database = service.database
+        let fingerprint = BodyFingerprint()
+        switch try await database.claimIdempotency(knowledgeBase: knowledgeBase, key: key) {
+        case .inFlight:
+            throw APIError(.conflict, code: "idempotency_in_flight", message: "a request with this Idempotency-Key is still being processed", closesConnection: true)
+        case .completed(let original, let status, let location, let body):
+            for try await buffer in request.body { fingerprint.update(buffer) }
+            guard fingerprint.hex == original else {
+                throw APIError(.unprocessableContent, code: "idempotency_mismatch", message: "this Idempotency-Key was used with a different request body")
+            }
+            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", HTTPField.Name("Idempotent-Replayed")!: "true"]
+            if let location { headers[.location] = location }
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        case .acquired:
+            do {
+                let receipt = try await ingest(contentType: contentType, body: HashingBody(base: request.body, fingerprint: fingerprint), knowledgeBase: knowledgeBase)
+                let response = try Self.created(receipt)
+                let data = try APIModels.encoder.encode(APIModels.Upload(receipt))
+                try await database.finishIdempotency(
+                    knowledgeBase: knowledgeBase, key: key, fingerprint: fingerprint.hex, status: 201,
+                    location: "/uploads/\(receipt.id)", body: data)
+                return response
+            } catch {
+                try? await database.releaseIdempotency(knowledgeBase: knowledgeBase, key: key)
+                throw error
+            }
+        }
     }
 
     /// The API key's knowledge base; without keys, `?knowledge_base=NAME` (letters, digits, `.`,

@@ -1,0 +1,52 @@
+public import Foundation
+import GRDB
+
+/// What the store knows of an `Idempotency-Key` (IETF httpapi draft semantics).
+public enum IdempotencyClaim: Sendable, Hashable {
+    /// The key is new: the caller now owns it and must ``SQLiteStore/finishIdempotency(knowledgeBase:key:fingerprint:status:location:body:)``
+    /// or ``SQLiteStore/releaseIdempotency(knowledgeBase:key:)``.
+    case acquired
+    /// A request with this key is still being processed.
+    case inFlight
+    /// A request with this key completed: its fingerprint and response, to replay or refuse.
+    case completed(fingerprint: String, status: Int, location: String?, body: Data)
+}
+
+extension SQLiteStore {
+    /// How long a key is remembered.
+    public static let idempotencyKeyLifetime: TimeInterval = 24 * 3600
+
+    /// Claims `key` for a new request, or says what an earlier one left. Keys older than a day are
+    /// forgotten first.
+    public func claimIdempotency(knowledgeBase: String, key: String) async throws -> IdempotencyClaim {
+        let now = Date().timeIntervalSince1970
+        return try await write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now - Self.idempotencyKeyLifetime])
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency_keys WHERE knowledge_base = ? AND key = ?", arguments: [knowledgeBase, key]) {
+                guard row["state"] as String == "done" else { return .inFlight }
+                return .completed(fingerprint: row["fingerprint"], status: row["status"], location: row["location"], body: row["body"])
+            }
+            try db.execute(sql: "INSERT INTO idempotency_keys (knowledge_base, key, state, created_at) VALUES (?, ?, 'in_flight', ?)",
+                           arguments: [knowledgeBase, key, now])
+            return .acquired
+        }
+    }
+
+    /// Records the response of the request that held `key`, for replays.
+    public func finishIdempotency(knowledgeBase: String, key: String, fingerprint: String, status: Int, location: String?, body: Data) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE idempotency_keys SET state = 'done', fingerprint = ?, status = ?, location = ?, body = ?
+                WHERE knowledge_base = ? AND key = ?
+                """, arguments: [fingerprint, status, location, body, knowledgeBase, key])
+        }
+    }
+
+    /// Forgets `key` after its request failed, so that a retry can run.
+    public func releaseIdempotency(knowledgeBase: String, key: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE knowledge_base = ? AND key = ? AND state = 'in_flight'",
+                           arguments: [knowledgeBase, key])
+        }
+    }
+}
