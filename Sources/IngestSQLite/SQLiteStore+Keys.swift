@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import GRDB
+public import Ingest
 
 /// An API key as listed: never its secret, which is shown once at creation and stored only as
 /// its SHA-256.
@@ -68,5 +69,18 @@ extension SQLiteStore {
     /// Keys are long random strings, so one SHA-256 is the right hash: nothing to brute-force.
     private static func digest(_ secret: String) -> String {
         SHA256.hash(data: Array(secret.utf8)).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
+}
+
+extension SQLiteStore {
+    /// How many documents are in each state.
+    public func statusCounts() async throws -> [DocumentStatus: Int] {
+        try await read { db in
+            var counts: [DocumentStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS count FROM documents GROUP BY status") {
+                if let status = DocumentStatus(rawValue: row["status"]) { counts[status] = row["count"] }
+            }
+            return counts
+        }
     }
 }

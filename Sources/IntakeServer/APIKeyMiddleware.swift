@@ -3,14 +3,14 @@ import HTTPTypes
 import Hummingbird
 import IngestSQLite
 
-/// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
+/// Once any API key exists, every endpoint but `/healthz` and `/metrics` needs `Authorization: Bearer KEY`, and
 /// the request sees only the key's knowledge base.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let database: SQLiteStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+        if request.uri.path == "/healthz" || request.uri.path == "/metrics" { return try await next(request, context) }
         guard try await database.requiresKeys() else { return try await next(request, context) }
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized("this server needs an API key: send Authorization: Bearer KEY")

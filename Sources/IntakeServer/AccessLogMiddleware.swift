@@ -8,6 +8,7 @@ import Logging
 /// metadata, not in the message.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let metrics: IntakeMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = UUID().uuidString.lowercased().prefix(8)
@@ -21,6 +22,7 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             ]
             if let bytes { metadata["bytes"] = "\(bytes)" }
             logger.info("request", metadata: metadata)
+            metrics.request(method: "\(request.method)", status: status.code, duration: elapsed)
         }
         do {
             var response = try await next(request, context)

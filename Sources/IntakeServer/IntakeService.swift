@@ -30,9 +30,15 @@ public struct IntakeService: Sendable {
     /// The routes of the API.
     public func router() -> Router<IntakeRequestContext> {
         let router = Router(context: IntakeRequestContext.self)
-        router.add(middleware: AccessLogMiddleware(logger: configuration.logger))
+        router.add(middleware: AccessLogMiddleware(logger: configuration.logger, metrics: configuration.metrics))
         router.add(middleware: APIKeyMiddleware(database: database))
         router.get("healthz") { _, _ in "ok\n" }
+        let metrics = configuration.metrics
+        let database = self.database
+        router.get("metrics") { _, _ -> Response in
+            let text = try await metrics.exposition(database: database)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)
         EventRoutes(service: self).add(to: router)

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")
+    /// Where `/metrics` reads from.
+    public var metrics: IntakeMetrics = IntakeMetrics()
 
     public init() {}
 }

@@ -23,8 +23,10 @@ struct LiveService {
         service = try IntakeService(configuration: configuration)
     }
 
-    func test<Value>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    /// Serves on a real socket for `body`, then removes the data directory unless `keepData`
+    /// (for a test that needs a second connection, after one the server closed).
+    func test<Value>(keepData: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        defer { if !keepData { try? FileManager.default.removeItem(atPath: directory) } }
         let app = Application(router: service.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         return try await app.test(.live, body)
     }
@@ -248,6 +250,33 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             #expect(gone.status == .notFound)
             let again = try await client.execute(uri: "/documents/\(id)", method: .delete)
             #expect(again.status == .notFound)
+        }
+    }
+}
+
+@Suite struct MetricsAPITests {
+    @Test func metricsCountUploadsErrorsAndQueueDepth() async throws {
+        let live = try LiveService()
+        let pdf = try fixture("sample.pdf")
+        let elf = try fixture("sample.elf")
+        try await live.test(keepData: true) { client in
+            let (good, goodType) = uploadBody(file: "a.pdf", type: nil, data: pdf)
+            let created = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: goodType], body: good)
+            #expect(created.status == .created)
+            let (bad, badType) = uploadBody(file: "b", type: nil, data: elf)
+            let refused = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: badType], body: bad)
+            #expect(refused.status == .unsupportedMediaType)
+        }
+        try await live.test { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            let text = String(buffer: response.body)
+            #expect(text.contains(#"intake_uploads_total{outcome="created"} 1"#))
+            #expect(text.contains(#"intake_uploads_total{outcome="refused"} 1"#))
+            #expect(text.contains(#"intake_errors_total{code="type_rejected"} 1"#))
+            #expect(text.contains("intake_upload_bytes_total \(pdf.count)"))
+            #expect(text.contains(#"intake_queue_depth{state="queued"} 1"#))
+            #expect(text.contains("intake_request_duration_seconds_bucket"))
         }
     }
 }

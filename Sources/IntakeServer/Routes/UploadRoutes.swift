@@ -41,10 +41,16 @@ struct UploadRoutes {
     }
 
     private func ingest(contentType: String, body: some AsyncSequence<ByteBuffer, any Error>, knowledgeBase: String) async throws -> UploadReceipt {
+        let metrics = service.configuration.metrics
+        let start = ContinuousClock.now
         do throws(IngestError) {
-            return try await service.ingestor.ingest(contentType: contentType, body: body, knowledgeBase: knowledgeBase)
+            let receipt = try await service.ingestor.ingest(contentType: contentType, body: body, knowledgeBase: knowledgeBase)
+            metrics.uploadCreated(bytes: receipt.documents.reduce(0) { $0 + $1.size }, documents: receipt.documents.count, duration: .now - start)
+            return receipt
         } catch {
-            throw APIError(error)
+            let apiError = APIError(error)
+            metrics.uploadFailed(code: apiError.code)
+            throw apiError
         }
     }
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import IngestSQLite
 import IntakeServer
 import Logging
+import Metrics
+import Prometheus
 
 /// `intake serve`: the upload service on the embedded store (SQLite + a local data directory).
 struct ServeCommand: AsyncParsableCommand {
@@ -59,6 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "intake")
         logger.logLevel = .info
         configuration.logger = logger
+        // The executable, not the library, bootstraps swift-metrics: into the service's registry.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: configuration.metrics.registry))
         let service = try IntakeService(configuration: configuration)
         if !isLoopback, !allowAnonymous, try await !service.database.requiresKeys() {
             throw ValidationError("Refusing to serve \(host) to anyone without a key: create one with 'intake keys create --knowledge-base NAME', or pass --allow-anonymous.")
