@@ -39,6 +39,9 @@ public struct IntakeService: Sendable {
             let text = try await metrics.exposition(database: database)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
+        router.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)
         EventRoutes(service: self).add(to: router)

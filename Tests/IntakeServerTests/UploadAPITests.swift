@@ -280,3 +280,36 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         }
     }
 }
+
+@Suite struct OpenAPITests {
+    /// "METHOD /path" for every operation under `paths:` of the served document.
+    func operations(in yaml: String) -> Set<String> {
+        var operations: Set<String> = []
+        var inPaths = false
+        var path: String? = nil
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                operations.insert("\(line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()) \(path)")
+            }
+        }
+        return operations
+    }
+
+    @Test func theDescriptionListsExactlyTheRoutesTheServerHas() async throws {
+        let live = try LiveService()
+        let routes = Set(live.service.router().routes.map { route in
+            "\(route.method) " + "\(route.path)".replacingOccurrences(of: ":id", with: "{id}")
+        })
+        try await live.test { client in
+            let response = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(response.status == .ok)
+            let documented = operations(in: String(buffer: response.body))
+            #expect(documented == routes)
+            #expect(documented.count == 11)
+        }
+    }
+}

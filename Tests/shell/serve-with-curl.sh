@@ -78,6 +78,13 @@ last_but_one=$(grep '^id: ' "$work/events.txt" | tail -n 2 | head -n 1 | cut -d'
 curl -sN --max-time 1 -H "Last-Event-ID: $last_but_one" "$base/events" >"$work/resumed.txt" || true
 check "GET /events resumes after Last-Event-ID" test "$(grep -c '^id: ' "$work/resumed.txt")" = 1
 
+python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null || pip install -q openapi-spec-validator pyyaml >/dev/null 2>&1
+curl -s "$base/openapi.yaml" >"$work/openapi.yaml"
+check "GET /openapi.yaml is a valid OpenAPI 3.1 document" python3 -c '
+import sys, yaml
+from openapi_spec_validator import validate
+validate(yaml.safe_load(open(sys.argv[1])))' "$work/openapi.yaml"
+
 check "nothing is left in tmp/" test -z "$(ls -A "$work/data/tmp")"
 check "four documents are listed" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 4
 

@@ -1,0 +1,204 @@
+/// The OpenAPI 3.1 description of the API, served at `GET /openapi.yaml`. A test compares its
+/// paths and methods with the router's routes, so it cannot drift from what the server does.
+enum OpenAPIDocument {
+    static let yaml = """
+        openapi: 3.1.0
+        info:
+          title: Intake
+          version: "1"
+          description: 'Document uploads for knowledge bases. Errors are {"error": {"code": "…", "message": "…"}}.'
+        components:
+          securitySchemes:
+            apiKey:
+              type: http
+              scheme: bearer
+              description: Needed on every endpoint but /healthz and /metrics once any key exists (intake keys create).
+          parameters:
+            id:
+              name: id
+              in: path
+              required: true
+              schema: {type: string}
+          schemas:
+            Error:
+              type: object
+              required: [error]
+              properties:
+                error:
+                  type: object
+                  required: [code, message]
+                  properties:
+                    code: {type: string, examples: [invalid_body, type_rejected, limit_exceeded, not_found, unauthorized]}
+                    message: {type: string}
+            Document:
+              type: object
+              required: [id, upload_id, field, filename, size, sha256, declared_type, detected_type, charset, status, created_at]
+              properties:
+                id: {type: string}
+                upload_id: {type: string}
+                field: {type: string}
+                filename: {type: [string, "null"]}
+                filename_star: {type: string}
+                size: {type: integer}
+                sha256: {type: string, pattern: "^[0-9a-f]{64}$"}
+                declared_type: {type: [string, "null"]}
+                detected_type: {type: string}
+                charset: {type: [string, "null"]}
+                status: {type: string, enum: [queued, processing, processed, failed, dead]}
+                created_at: {type: string, format: date-time}
+                error: {type: [string, "null"], description: "Only in GET /documents/{id}."}
+                attempts: {type: integer, description: "Only in GET /documents/{id}."}
+                updated_at: {type: string, format: date-time, description: "Only in GET /documents/{id}."}
+            Upload:
+              type: object
+              required: [id, created_at, knowledge_base, fields, documents]
+              properties:
+                id: {type: string}
+                created_at: {type: string, format: date-time}
+                knowledge_base: {type: string}
+                fields: {type: object, additionalProperties: {type: array, items: {type: string}}}
+                documents: {type: array, items: {$ref: "#/components/schemas/Document"}}
+          responses:
+            Error:
+              description: An error.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+        security:
+          - {}
+          - apiKey: []
+        paths:
+          /uploads:
+            post:
+              summary: Upload documents (multipart/form-data), streamed to disk, sniffed, queued.
+              parameters:
+                - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
+                - {name: Idempotency-Key, in: header, schema: {type: string, maxLength: 255}}
+              requestBody:
+                required: true
+                content:
+                  multipart/form-data:
+                    schema: {type: object, additionalProperties: true}
+              responses:
+                "201":
+                  description: Durable and queued.
+                  headers:
+                    Location: {schema: {type: string}}
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Upload"}
+                "400": {$ref: "#/components/responses/Error"}
+                "401": {$ref: "#/components/responses/Error"}
+                "403": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+                "415": {$ref: "#/components/responses/Error"}
+                "422": {$ref: "#/components/responses/Error"}
+                "507": {$ref: "#/components/responses/Error"}
+          /uploads/{id}:
+            get:
+              summary: An upload and its documents.
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200":
+                  description: The upload.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Upload"}
+                "404": {$ref: "#/components/responses/Error"}
+          /documents:
+            get:
+              summary: Documents, oldest first, a page at a time.
+              parameters:
+                - {name: status, in: query, schema: {type: string, enum: [queued, processing, processed, failed, dead]}}
+                - {name: sha256, in: query, schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
+                - {name: cursor, in: query, schema: {type: string}}
+              responses:
+                "200":
+                  description: A page.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [documents, next_cursor]
+                        properties:
+                          documents: {type: array, items: {$ref: "#/components/schemas/Document"}}
+                          next_cursor: {type: [string, "null"]}
+                "400": {$ref: "#/components/responses/Error"}
+          /documents/{id}:
+            get:
+              summary: A document, with its error, attempts and last update.
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200":
+                  description: The document.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Document"}
+                "404": {$ref: "#/components/responses/Error"}
+            delete:
+              summary: Remove a document; its bytes go once no other document has them.
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "204": {description: Removed.}
+                "404": {$ref: "#/components/responses/Error"}
+          /documents/{id}/content:
+            get:
+              summary: The stored bytes, labelled with the detected type, as an attachment.
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200":
+                  description: The bytes.
+                  content:
+                    application/octet-stream: {}
+                "404": {$ref: "#/components/responses/Error"}
+          /documents/{id}/reprocess:
+            post:
+              summary: Queue a document again.
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "202":
+                  description: Queued.
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Document"}
+                "404": {$ref: "#/components/responses/Error"}
+                "409": {$ref: "#/components/responses/Error"}
+          /events:
+            get:
+              summary: Document status changes as Server-Sent Events (id, event = state, data = document JSON).
+              parameters:
+                - {name: Last-Event-ID, in: header, schema: {type: integer}}
+                - {name: after, in: query, schema: {type: integer}}
+              responses:
+                "200":
+                  description: An event stream.
+                  content:
+                    text/event-stream: {}
+          /healthz:
+            get:
+              summary: Liveness.
+              security: [{}]
+              responses:
+                "200": {description: ok}
+          /metrics:
+            get:
+              summary: Prometheus metrics.
+              security: [{}]
+              responses:
+                "200":
+                  description: Prometheus text format.
+                  content:
+                    text/plain: {}
+          /openapi.yaml:
+            get:
+              summary: This document.
+              responses:
+                "200":
+                  description: OpenAPI 3.1 YAML.
+                  content:
+                    application/yaml: {}
+
+        """
+}
