@@ -14,25 +14,28 @@ struct ServeCommand: AsyncParsableCommand {
             Stores everything in --data-dir (created if missing): intake.sqlite (catalog and queue), \
             tmp/ (uploads in flight, swept at start), blobs/ab/cd/<sha256> (documents).
 
+            Every option can also come from the environment, as INTAKE_ and its name in capitals \
+            with underscores (INTAKE_PORT, INTAKE_DATA_DIR, INTAKE_MAX_FILE_SIZE, …); a flag wins.
+
             Try it:
               curl -F title=Handbook -F doc=@Fixtures/documents/sample.pdf http://127.0.0.1:8080/uploads
             """
     )
 
     @Option(help: "The address to listen on. Anything but loopback needs API keys (intake keys create) or --allow-anonymous.")
-    var host = "127.0.0.1"
+    var host = EnvironmentDefaults.string("INTAKE_HOST", "127.0.0.1")
 
     @Option(help: "The port to listen on.")
-    var port = 8080
+    var port = EnvironmentDefaults.int("INTAKE_PORT", 8080)
 
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory.", valueName: "path"))
-    var dataDirectory = "./intake-data"
+    var dataDirectory = EnvironmentDefaults.string("INTAKE_DATA_DIR", "./intake-data")
 
     @Option(help: "libmagic handles: how many uploads can be sniffed at once.")
-    var sniffers = 4
+    var sniffers = EnvironmentDefaults.int("INTAKE_SNIFFERS", 4)
 
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this many seconds (a stalled upload is cleaned up).", valueName: "seconds"))
-    var idleTimeout = 60
+    var idleTimeout = EnvironmentDefaults.int("INTAKE_IDLE_TIMEOUT", 60)
 
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
     var allowAnonymous = false

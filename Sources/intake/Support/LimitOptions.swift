@@ -4,28 +4,28 @@ import Multipart
 /// The parser limits as command-line flags, defaulting to ``MultipartLimits``' defaults.
 struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-header-bytes"), help: ArgumentHelp("Bytes of one part's header block.", valueName: "bytes"))
-    var headerBytes: Int = MultipartLimits().headerBytes
+    var headerBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_HEADER_BYTES", MultipartLimits().headerBytes)
 
     @Option(name: .customLong("max-headers"), help: ArgumentHelp("Header lines in one part.", valueName: "count"))
-    var headerCount: Int = MultipartLimits().headerCount
+    var headerCount: Int = EnvironmentDefaults.int("INTAKE_MAX_HEADERS", MultipartLimits().headerCount)
 
     @Option(name: .customLong("max-parts"), help: ArgumentHelp("Parts in the body.", valueName: "count"))
-    var parts: Int = MultipartLimits().parts
+    var parts: Int = EnvironmentDefaults.int("INTAKE_MAX_PARTS", MultipartLimits().parts)
 
     @Option(name: .customLong("max-field-bytes"), help: ArgumentHelp("Data bytes of one part that is not a file.", valueName: "bytes"))
-    var fieldBytes: Int = MultipartLimits().fieldBytes
+    var fieldBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_FIELD_BYTES", MultipartLimits().fieldBytes)
 
     @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: no limit).", valueName: "bytes"))
-    var fileBytes: Int?
+    var fileBytes: Int? = EnvironmentDefaults.int("INTAKE_MAX_FILE_SIZE")
 
     @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: no limit).", valueName: "bytes"))
-    var bodyBytes: Int?
+    var bodyBytes: Int? = EnvironmentDefaults.int("INTAKE_MAX_UPLOAD_SIZE")
 
     @Option(name: .customLong("max-preamble-bytes"), help: ArgumentHelp("Bytes before the first boundary line.", valueName: "bytes"))
-    var preambleBytes: Int = MultipartLimits().preambleBytes
+    var preambleBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_PREAMBLE_BYTES", MultipartLimits().preambleBytes)
 
     @Option(name: .customLong("max-epilogue-bytes"), help: ArgumentHelp("Bytes after the close delimiter.", valueName: "bytes"))
-    var epilogueBytes: Int = MultipartLimits().epilogueBytes
+    var epilogueBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_EPILOGUE_BYTES", MultipartLimits().epilogueBytes)
 
     func validate() throws {
         let values: [(String, Int?)] = [
