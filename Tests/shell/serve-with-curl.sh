@@ -72,6 +72,19 @@ PY
 check "a stalled upload is closed by the idle timeout ($stalled)" test "${stalled% after*}" = closed
 check "the server still serves after it" test "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" = 200
 
+# A client that disconnects mid-file: nothing of its upload remains, the server keeps serving.
+python3 - "$port" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="gone.txt"\r\n\r\n' + b"g" * 200000
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
+time.sleep(0.3)
+s.close()
+PY
+sleep 0.5
+check "a client that disconnects mid-file leaves nothing in tmp/" test -z "$(ls -A "$work/data/tmp")"
+check "the server still serves after the disconnect" test "$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")" = 200
+
 curl -sN --max-time 1 "$base/events" >"$work/events.txt" || true
 check "GET /events streams one queued event per document" test "$(grep -c '^event: queued' "$work/events.txt")" = 4
 last_but_one=$(grep '^id: ' "$work/events.txt" | tail -n 2 | head -n 1 | cut -d' ' -f2)
