@@ -11,7 +11,15 @@ struct UploadRoutes {
     let service: IntakeService
 
     func add(to router: Router<IntakeRequestContext>) {
-        router.post("uploads") { request, context in try await create(request, context) }
+        let metrics = service.configuration.metrics
+        router.post("uploads") { request, context in
+            do {
+                return try await create(request, context)
+            } catch let error as APIError {
+                metrics.uploadFailed(code: error.code)
+                throw error
+            }
+        }
         router.get("uploads/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let receipt = try await service.database.upload(id: id),
@@ -48,9 +56,7 @@ struct UploadRoutes {
             metrics.uploadCreated(bytes: receipt.documents.reduce(0) { $0 + $1.size }, documents: receipt.documents.count, duration: .now - start)
             return receipt
         } catch {
-            let apiError = APIError(error)
-            metrics.uploadFailed(code: apiError.code)
-            throw apiError
+            throw APIError(error)
         }
     }
 
