@@ -13,8 +13,8 @@ struct LiveService {
     let directory: String
     let service: IntakeService
 
-    init(limits: MultipartLimits = MultipartLimits()) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-server-\(UUID().uuidString)").path
+    init(limits: MultipartLimits = MultipartLimits(), directory existing: String? = nil) throws {
+        directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("intake-server-\(UUID().uuidString)").path
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
         configuration.port = 0
@@ -311,5 +311,40 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             #expect(documented == routes)
             #expect(documented.count == 11)
         }
+    }
+}
+
+@Suite struct DiskFullAPITests {
+    func run(_ command: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(command) \(arguments)")
+    }
+
+    /// Runs as root only (CI does): the data directory is a 1 MiB tmpfs, the upload 2 MiB.
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func fullDiskIs507AndLeavesNothing() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-full-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try run("/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", directory)
+        defer {
+            try? run("/bin/umount", directory)
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let live = try LiveService(directory: directory)
+        let data = [UInt8](repeating: UInt8(ascii: "t"), count: 2 << 20)
+        try await live.test(keepData: true) { client in
+            let (body, contentType) = uploadBody(file: "big.txt", type: "text/plain", data: data)
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(response.status.code == 507)
+            let error = try json(response)["error"] as? [String: String]
+            #expect(error?["code"] == "insufficient_storage")
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+        #expect(live.files(under: "blobs").isEmpty)
+        #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
     }
 }
