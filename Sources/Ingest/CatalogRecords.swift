@@ -35,6 +35,8 @@ public struct NewDocument: Sendable, Hashable {
     public var charset: String?
     public var size: Int
     public var sha256: String
+    /// The part's index in its upload's body (for error messages).
+    public var partIndex: Int = 0
 
     public init(fieldName: String, filename: String?, filenameStar: String?, declaredType: String?, detectedType: String, charset: String?, size: Int, sha256: String) {
         self.fieldName = fieldName

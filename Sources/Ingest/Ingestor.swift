@@ -68,31 +68,59 @@ public struct Ingestor: Sendable {
         return try await publish(upload, knowledgeBase: knowledgeBase)
     }
 
-    /// Reads the whole body through the assembler, sniffing each file part when its first bytes
-    /// are in.
+    /// How many sniffs of complete parts may run beside the reading of the next parts.
+    static let sniffsInFlight = 8
+
+    /// Reads the whole body through the assembler. A file part still arriving is sniffed as soon
+    /// as its first 64 KiB are in, before more of it is read (so a large refused file is refused
+    /// early); a part that ended before that is sniffed beside the reading of the next parts, at
+    /// most ``sniffsInFlight`` at a time, which keeps both cores busy on many small files.
     private func read<Body: AsyncSequence>(_ body: Body, into upload: inout UploadAssembler) async throws(IngestError) where Body.Element: MultipartChunk {
-        var iterator = body.makeAsyncIterator()
-        while true {
-            if Task.isCancelled { throw .cancelled }
-            let chunk: Body.Element?
-            do {
-                chunk = try await iterator.next()
-            } catch is CancellationError {
-                throw .cancelled
-            } catch {
-                throw .bodyFailed("\(error)")
-            }
-            guard let chunk else { return }
-            var position = 0
-            while true {
-                let pause = try chunk.withUnsafeChunkBytes { (bytes) throws(IngestError) in
-                    try upload.consume(bytes, at: &position)
+        let sniffer = self.sniffer
+        let outcome: Result<Void, IngestError> = await withTaskGroup(of: (UploadAssembler.DeferredSniff, SniffedType).self) { group in
+            var inFlight = 0
+            do throws(IngestError) {
+                var iterator = body.makeAsyncIterator()
+                while true {
+                    if Task.isCancelled { throw .cancelled }
+                    let chunk: Body.Element?
+                    do {
+                        chunk = try await iterator.next()
+                    } catch is CancellationError {
+                        throw .cancelled
+                    } catch {
+                        throw .bodyFailed("\(error)")
+                    }
+                    guard let chunk else { break }
+                    var position = 0
+                    while true {
+                        let pause = try chunk.withUnsafeChunkBytes { (bytes) throws(IngestError) in
+                            try upload.consume(bytes, at: &position)
+                        }
+                        guard case .sniff(let partEnded) = pause else { break }
+                        if partEnded {
+                            let deferred = try upload.deferSniff()
+                            if inFlight == Self.sniffsInFlight, let (done, type) = await group.next() {
+                                inFlight -= 1
+                                try upload.applyDeferred(done, type: type)
+                            }
+                            group.addTask { (deferred, await sniffer.sniff(deferred.prefix)) }
+                            inFlight += 1
+                        } else {
+                            try upload.accept(await sniffer.sniff(upload.sniffPrefix))
+                        }
+                    }
                 }
-                guard case .sniff = pause else { break }
-                let type = await sniffer.sniff(upload.sniffPrefix)
-                try upload.accept(type)
+                while let (done, type) = await group.next() {
+                    try upload.applyDeferred(done, type: type)
+                }
+                return .success(())
+            } catch {
+                group.cancelAll()
+                return .failure(error)
             }
         }
+        try outcome.get()
     }
 
     /// Publishes the upload's files into `blobs/` and records it.

@@ -10,8 +10,16 @@ struct UploadAssembler {
         /// The chunk is used up.
         case needInput
         /// The current file part's first bytes are ready to sniff (``sniffPrefix``); call
-        /// ``accept(_:)`` with the result, then go on with the same chunk.
-        case sniff
+        /// ``accept(_:)`` with the result, then go on with the same chunk. `partEnded` says the
+        /// part's data is complete: the sniff may then be deferred with ``deferSniff()``.
+        case sniff(partEnded: Bool)
+    }
+
+    /// A sniff left for later: the part is closed and pending, its type unknown yet.
+    struct DeferredSniff: Sendable {
+        /// The part's place in ``pending``.
+        var index: Int
+        var prefix: [UInt8]
     }
 
     /// A file part written to `tmp/`, waiting for the whole body to be good.
@@ -52,13 +60,13 @@ struct UploadAssembler {
                 try begin(part)
             case .body(let range):
                 let offset = parser.offset - position + range.lowerBound
-                if try data(UnsafeRawBufferPointer(rebasing: chunk[range]), offset: offset) { return .sniff }
+                if try data(UnsafeRawBufferPointer(rebasing: chunk[range]), offset: offset) { return .sniff(partEnded: false) }
             case .bodyLookbehind(let range):
                 let offset = parser.lookbehindOffset
                 let held = parser.withLookbehindBytes(range) { Array($0) }
-                if try withBytes(of: held, { (bytes) throws(IngestError) in try data(bytes, offset: offset) }) { return .sniff }
+                if try withBytes(of: held, { (bytes) throws(IngestError) in try data(bytes, offset: offset) }) { return .sniff(partEnded: false) }
             case .partEnd:
-                if try end() { return .sniff }
+                if try end() { return .sniff(partEnded: true) }
             case .end:
                 break
             }
@@ -85,6 +93,28 @@ struct UploadAssembler {
                 declaredType: part.contentType, detectedType: type.mimeType))
         }
         if partEnded { try finishFile() }
+    }
+
+    /// Closes the current file part, whose data has ended, without its type: the caller sniffs
+    /// the returned prefix when it can and calls ``applyDeferred(_:type:)``.
+    mutating func deferSniff() throws(IngestError) -> DeferredSniff {
+        precondition(partEnded && sniffed == nil, "only an ended part's sniff can wait")
+        let prefix = sniffPrefix
+        sniffed = SniffedType(mimeType: "application/octet-stream")  // replaced by applyDeferred
+        try finishFile()
+        return DeferredSniff(index: pending.count - 1, prefix: prefix)
+    }
+
+    /// Applies a deferred sniff: refuses the part, or records its type.
+    mutating func applyDeferred(_ sniff: DeferredSniff, type: SniffedType) throws(IngestError) {
+        let document = pending[sniff.index].document
+        guard policy.accepts(type, prefix: sniff.prefix) else {
+            throw .typeRejected(TypeRejection(
+                part: document.partIndex, fieldName: document.fieldName, filename: document.filename,
+                declaredType: document.declaredType, detectedType: type.mimeType))
+        }
+        pending[sniff.index].document.detectedType = type.mimeType
+        pending[sniff.index].document.charset = type.charset
     }
 
     /// Declares the end of the body; throws if it was cut short.
@@ -197,10 +227,12 @@ struct UploadAssembler {
         self.part = nil
         do throws(StorageError) {
             let blob = try writer.close()
-            pending.append(PendingDocument(blob: blob, document: NewDocument(
+            var document = NewDocument(
                 fieldName: part.name, filename: part.filename, filenameStar: part.filenameStar,
                 declaredType: part.contentType, detectedType: sniffed.mimeType, charset: sniffed.charset,
-                size: blob.size, sha256: blob.sha256)))
+                size: blob.size, sha256: blob.sha256)
+            document.partIndex = part.index
+            pending.append(PendingDocument(blob: blob, document: document))
         } catch {
             throw .storage(error)
         }
