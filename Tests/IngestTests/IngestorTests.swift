@@ -298,3 +298,42 @@ import Testing
         #expect(try await catalog.referencedDigests().isEmpty)
     }
 }
+
+@Suite struct IngestorManyPartsTests {
+    @Test func manySmallFilesKeepTheirOrderAndTypes() async throws {
+        let harness = try IngestHarness()
+        defer { harness.remove() }
+        let samples = ["sample.pdf", "sample.png", "sample.txt", "sample.json", "sample.docx"]
+        var body = UploadBody()
+        for index in 0..<25 {
+            let name = samples[index % samples.count]
+            body.file("f\(index)", filename: "\(index)-\(name)", type: nil, data: try DocumentFixtures.bytes(name) + (name == "sample.txt" ? Array("\(index)\n".utf8) : []))
+        }
+        let receipt = try await harness.ingest(body.finished(), contentType: body.contentType, chunkSize: 4096)
+        #expect(receipt.documents.map(\.fieldName) == (0..<25).map { "f\($0)" })
+        let expected = ["application/pdf", "image/png", "text/plain", "application/json", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+        #expect(receipt.documents.map(\.detectedType) == (0..<25).map { expected[$0 % expected.count] })
+    }
+
+    @Test func aScriptAmongManySmallFilesRefusesTheUploadAndLeavesNothing() async throws {
+        let harness = try IngestHarness()
+        defer { harness.remove() }
+        var body = UploadBody()
+        for index in 0..<20 {
+            let name = index == 14 ? "sample.sh" : "sample.txt"
+            body.file("f\(index)", filename: "\(index).txt", type: "text/plain", data: try DocumentFixtures.bytes(name) + Array("\(index)\n".utf8))
+        }
+        do {
+            _ = try await harness.ingest(body.finished(), contentType: body.contentType)
+            Issue.record("accepted")
+        } catch {
+            guard case .typeRejected(let rejection) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(rejection.part == 14)
+            #expect(rejection.fieldName == "f14")
+        }
+        #expect(try await harness.isEmpty())
+    }
+}
