@@ -82,8 +82,8 @@ struct UploadAssembler {
         }
     }
 
-    /// Applies the sniffed type of the current file part: refuses it, or finishes the part if its
-    /// data had already ended.
+    /// Applies the sniffed type of the current file part, whose data is still arriving: refuses it,
+    /// or lets it go on. (A part that ended before its sniff goes through ``deferSniff()``.)
     mutating func accept(_ type: SniffedType) throws(IngestError) {
         guard let part else { preconditionFailure("a sniff belongs to a file part") }
         sniffed = type
@@ -92,7 +92,6 @@ struct UploadAssembler {
                 part: part.index, fieldName: part.name, filename: part.filename,
                 declaredType: part.contentType, detectedType: type.mimeType))
         }
-        if partEnded { try finishFile() }
     }
 
     /// Closes the current file part, whose data has ended, without its type: the caller sniffs

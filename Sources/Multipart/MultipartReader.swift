@@ -136,16 +136,14 @@ private final class ReaderState<Base: AsyncSequence> where Base.Element: Multipa
     }
 
     private func decode(chunk: Base.Element, _ range: Range<Int>, offset: Int) throws(MultipartError) -> Base.Element.Slice? {
-        if case .identity = currentEncoding { return chunk.slice(range) }
+        if decoder.isIdentity { return chunk.slice(range) }
         return try chunk.withUnsafeChunkBytes { (bytes) throws(MultipartError) in
             try decode(UnsafeRawBufferPointer(rebasing: bytes[range]), offset: offset)
         }
     }
 
-    private var currentEncoding: MultipartTransferEncoding = .identity
-
     private func decode(_ bytes: UnsafeRawBufferPointer, offset: Int) throws(MultipartError) -> Base.Element.Slice? {
-        if case .identity = currentEncoding { return Base.Element.makeSlice(copying: bytes) }
+        if decoder.isIdentity { return Base.Element.makeSlice(copying: bytes) }
         decoded.removeAll(keepingCapacity: true)
         try decoder.decode(bytes, into: &decoded, offset: offset)
         return decoded.isEmpty ? nil : decoded.withUnsafeBytes { Base.Element.makeSlice(copying: $0) }
@@ -161,7 +159,6 @@ private final class ReaderState<Base: AsyncSequence> where Base.Element: Multipa
                 }
                 if let event {
                     if case .partBegin(let part) = event {
-                        currentEncoding = part.transferEncoding
                         decoder = MultipartTransferDecoder(part.transferEncoding)
                     }
                     return event

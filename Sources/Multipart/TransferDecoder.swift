@@ -12,6 +12,12 @@ public struct MultipartTransferDecoder: Sendable {
 
     private var state: State
 
+    /// Whether data passes through unchanged (no Content-Transfer-Encoding to undo).
+    var isIdentity: Bool {
+        if case .identity = state { return true }
+        return false
+    }
+
     /// A decoder for `encoding`.
     public init(_ encoding: MultipartTransferEncoding) {
         switch encoding {
