@@ -125,5 +125,39 @@ server=$!
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 check "a restarted server finds all five documents" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 5
 
+# An upload that is still in flight when the grace period ends is cancelled: the client gets no
+# 201, the server exits 0 soon after the grace period, and nothing of that upload remains.
+kill -TERM "$server"; wait "$server" || true
+"$intake" serve --port "$port" --data-dir "$work/data" --shutdown-grace 1 >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+python3 - "$port" >"$work/stalled.txt" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="stalled.txt"\r\n\r\n' + b"s" * 100000
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 200000\r\n\r\n" + body)
+s.settimeout(10)
+try:
+    reply = s.recv(4096)
+    print(reply.split(b"\r\n")[0].decode() if reply else "closed")
+except OSError as error:
+    print("error", error)
+PY
+client=$!
+sleep 0.5
+started=$SECONDS
+kill -TERM "$server"
+wait "$server"; server_status=$?
+waited=$((SECONDS - started))
+wait "$client"
+echo "    stalled upload at the end of the grace period: $(cat "$work/stalled.txt"), server exited after ${waited} s"
+check "an upload still in flight after the grace period gets no 201" bash -c "! grep -q '201' '$work/stalled.txt'"
+check "the server exits 0 within the grace period and a bit" test "$server_status" = 0 -a "$waited" -le 5
+check "nothing of the cancelled upload remains in tmp/" test -z "$(ls -A "$work/data/tmp")"
+"$intake" serve --port "$port" --data-dir "$work/data" >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+check "the cancelled upload was not recorded" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 5
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this many seconds (a stalled upload is cleaned up).", valueName: "seconds"))
     var idleTimeout = EnvironmentDefaults.int("INTAKE_IDLE_TIMEOUT", 60)
 
+    @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
+    var shutdownGrace = EnvironmentDefaults.int("INTAKE_SHUTDOWN_GRACE", 30)
+
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
     var allowAnonymous = false
 
@@ -47,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
     }
 
     private var isLoopback: Bool {
@@ -60,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
         configuration.idleTimeoutSeconds = idleTimeout
+        configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.limits = limitOptions.limits
         var logger = Logger(label: "intake")
         logger.logLevel = .info

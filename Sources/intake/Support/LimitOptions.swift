@@ -15,11 +15,11 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-field-bytes"), help: ArgumentHelp("Data bytes of one part that is not a file.", valueName: "bytes"))
     var fieldBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_FIELD_BYTES", MultipartLimits().fieldBytes)
 
-    @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: no limit).", valueName: "bytes"))
-    var fileBytes: Int? = EnvironmentDefaults.int("INTAKE_MAX_FILE_SIZE")
+    @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: INTAKE_MAX_FILE_SIZE, else no limit).", valueName: "bytes"))
+    var fileBytes: Int?
 
-    @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: no limit).", valueName: "bytes"))
-    var bodyBytes: Int? = EnvironmentDefaults.int("INTAKE_MAX_UPLOAD_SIZE")
+    @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: INTAKE_MAX_UPLOAD_SIZE, else no limit).", valueName: "bytes"))
+    var bodyBytes: Int?
 
     @Option(name: .customLong("max-preamble-bytes"), help: ArgumentHelp("Bytes before the first boundary line.", valueName: "bytes"))
     var preambleBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_PREAMBLE_BYTES", MultipartLimits().preambleBytes)
@@ -30,7 +30,7 @@ struct LimitOptions: ParsableArguments {
     func validate() throws {
         let values: [(String, Int?)] = [
             ("--max-header-bytes", headerBytes), ("--max-headers", headerCount), ("--max-parts", parts),
-            ("--max-field-bytes", fieldBytes), ("--max-file-bytes", fileBytes), ("--max-body-bytes", bodyBytes),
+            ("--max-field-bytes", fieldBytes), ("--max-file-bytes", limits.fileBytes), ("--max-body-bytes", limits.bodyBytes),
             ("--max-preamble-bytes", preambleBytes), ("--max-epilogue-bytes", epilogueBytes),
         ]
         for case (let flag, let value?) in values where value < 0 {
@@ -44,8 +44,9 @@ struct LimitOptions: ParsableArguments {
         limits.headerCount = headerCount
         limits.parts = parts
         limits.fieldBytes = fieldBytes
-        limits.fileBytes = fileBytes
-        limits.bodyBytes = bodyBytes
+        // Optional options cannot have a default, so the environment is read here.
+        limits.fileBytes = fileBytes ?? EnvironmentDefaults.int("INTAKE_MAX_FILE_SIZE")
+        limits.bodyBytes = bodyBytes ?? EnvironmentDefaults.int("INTAKE_MAX_UPLOAD_SIZE")
         limits.preambleBytes = preambleBytes
         limits.epilogueBytes = epilogueBytes
         return limits
