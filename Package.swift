@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
+        .executable(name: "services-peer", targets: ["services-peer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -93,6 +94,15 @@ let package = Package(
             name: "multipart-bench",
             dependencies: ["Multipart"],
             path: "Benchmarks/multipart-bench"
+        ),
+        .executableTarget(
+            name: "services-peer",
+            dependencies: [
+                "IntakeServer", "Ingest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/services-peer"
         ),
         .executableTarget(
             name: "ingest-bench",

@@ -16,33 +16,54 @@ import Darwin
 /// ROOT/blobs/ab/cd/<sha256>     complete files, named by the SHA-256 of their content
 /// ```
 ///
+/// (``Layout/flat`` keeps every blob directly in `blobs/`, for tools that expect that shape.)
+///
 /// A blob is written to `tmp/`, hashed as it is written, `fsync`ed, renamed into `blobs/`, and
 /// its directory `fsync`ed: once ``BlobWriter/commit()`` returns, the bytes survive a crash. Equal
 /// content is stored once. Files are created `0640`, directories `0750`. No path is ever built
 /// from a client's string: names are random or hex digests.
 public struct BlobStore: Sendable {
+    /// How blob files are spread over directories.
+    public enum Layout: Sendable, Hashable {
+        /// `blobs/ab/cd/<sha256>`: two levels of 256 directories keep every directory small.
+        case sharded
+        /// `blobs/<sha256>`: one directory.
+        case flat
+    }
+
     /// The data directory.
     public let root: String
+    public let layout: Layout
+    private let temporaryDirectoryLock: TemporaryDirectoryLock
 
     var temporaryDirectory: String { root + "/tmp" }
     var blobsDirectory: String { root + "/blobs" }
 
-    /// Opens (creating if needed) the store at `root`, and removes whatever `tmp/` holds: files
-    /// left by uploads that were cut short by a crash.
-    public init(root: String) throws(StorageError) {
+    /// Opens (creating if needed) the store at `root`, and removes whatever `tmp/` holds — files
+    /// left by uploads that were cut short by a crash — unless another process has the store
+    /// open (see ``TemporaryDirectoryLock``).
+    public init(root: String, layout: Layout = .sharded) throws(StorageError) {
         self.root = root
+        self.layout = layout
         try Self.makeDirectory(root)
+        let temporaryDirectory = root + "/tmp"
         try Self.makeDirectory(temporaryDirectory)
-        try Self.makeDirectory(blobsDirectory)
-        _ = try sweepTemporaryFiles()
+        try Self.makeDirectory(root + "/blobs")
+        temporaryDirectoryLock = try TemporaryDirectoryLock(directory: temporaryDirectory) { () throws(StorageError) in
+            _ = try Self.sweep(temporaryDirectory)
+        }
     }
 
     /// Removes every file in `tmp/`; returns how many. Only safe when no upload is in progress.
     @discardableResult
     public func sweepTemporaryFiles() throws(StorageError) -> Int {
+        try Self.sweep(temporaryDirectory)
+    }
+
+    private static func sweep(_ directory: String) throws(StorageError) -> Int {
         var removed = 0
-        for name in try Self.entries(of: temporaryDirectory) {
-            if unlink(temporaryDirectory + "/" + name) == 0 { removed += 1 }
+        for name in try entries(of: directory) {
+            if unlink(directory + "/" + name) == 0 { removed += 1 }
         }
         return removed
     }
@@ -79,8 +100,10 @@ public struct BlobStore: Sendable {
                     stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true))
                 } else {
                     let directory = Self.parent(of: destination)
-                    try Self.makeDirectory(Self.parent(of: directory))
-                    try Self.makeDirectory(directory)
+                    if layout == .sharded {
+                        try Self.makeDirectory(Self.parent(of: directory))
+                        try Self.makeDirectory(directory)
+                    }
                     if rename(blob.temporaryPath, destination) != 0 { throw StorageError.systemCall("rename a temporary file into blobs/") }
                     touched.insert(directory)
                     stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false))
@@ -132,6 +155,7 @@ public struct BlobStore: Sendable {
     /// The path of the blob with digest `sha256` (validated: never a client string).
     public func path(of sha256: String) -> String {
         precondition(Self.isDigest(sha256), "a blob path is made from a SHA-256 hex digest only")
+        if layout == .flat { return "\(blobsDirectory)/\(sha256)" }
         let bytes = Array(sha256.utf8)
         let first = String(decoding: bytes[0..<2], as: UTF8.self)
         let second = String(decoding: bytes[2..<4], as: UTF8.self)
@@ -153,6 +177,7 @@ public struct BlobStore: Sendable {
 
     /// The digests of every stored blob.
     public func allDigests() throws(StorageError) -> [String] {
+        if layout == .flat { return try Self.entries(of: blobsDirectory).filter(Self.isDigest) }
         var digests: [String] = []
         for first in try Self.entries(of: blobsDirectory) {
             for second in try Self.entries(of: blobsDirectory + "/" + first) {

@@ -35,6 +35,9 @@ public struct TypePolicy: Sendable, Hashable {
         acceptedPrefixes: ["text/"]
     )
 
+    /// Every type but executables and scripts (which no policy accepts).
+    public static let anythingButExecutables = TypePolicy(acceptedTypes: [], acceptedPrefixes: [""])
+
     /// Types that are never accepted: executables, shared libraries and scripts.
     public static func isExecutable(_ mimeType: String) -> Bool {
         switch mimeType {

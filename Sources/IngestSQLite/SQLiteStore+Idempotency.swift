@@ -49,4 +49,15 @@ extension SQLiteStore {
                            arguments: [knowledgeBase, key])
         }
     }
+
+    /// Forgets every key still marked in flight: at start-up no request can be, so these were
+    /// left by a process that was killed mid-request, and a client retrying them would otherwise
+    /// get 409 until they expire. Returns how many.
+    @discardableResult
+    public func releaseAbandonedIdempotencyClaims() async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE state = 'in_flight'")
+            return db.changesCount
+        }
+    }
 }

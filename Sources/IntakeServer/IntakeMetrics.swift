@@ -18,32 +18,44 @@ public struct IntakeMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(120),
     ]
 
+    /// Metric names with their help text (a descriptor is not Sendable, so each is made on use).
+    private enum Names {
+        static var requests: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "requests", unitName: "total", helpText: "HTTP requests answered, by method and status.") }
+        static var requestDuration: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "request_duration", unitName: "seconds", helpText: "Time from request head to response, by method.") }
+        static var uploads: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "uploads", unitName: "total", helpText: "POST /uploads outcomes: created or refused.") }
+        static var uploadBytes: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "upload_bytes", unitName: "total", helpText: "File bytes of created uploads.") }
+        static var documents: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "documents", unitName: "total", helpText: "Documents created.") }
+        static var ingestDuration: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "ingest_duration", unitName: "seconds", helpText: "Time to stream, store and record one upload.") }
+        static var errors: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "errors", unitName: "total", helpText: "Refused uploads, by error code.") }
+        static var queueDepth: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "queue_depth", unitName: "", helpText: "Documents in each queue state.") }
+    }
+
     /// One answered request.
     func request(method: String, status: Int, duration: Duration) {
-        registry.makeCounter(name: "intake_requests_total", labels: [("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(name: "intake_request_duration_seconds", labels: [("method", method)], buckets: Self.durationBuckets)
+        registry.makeCounter(descriptor: Names.requests, labels: [("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Names.requestDuration, labels: [("method", method)], buckets: Self.durationBuckets)
             .record(duration)
     }
 
     /// One upload recorded.
     func uploadCreated(bytes: Int, documents: Int, duration: Duration) {
-        registry.makeCounter(name: "intake_uploads_total", labels: [("outcome", "created")]).increment()
-        registry.makeCounter(name: "intake_upload_bytes_total").increment(by: Int64(bytes))
-        registry.makeCounter(name: "intake_documents_total").increment(by: Int64(documents))
-        registry.makeDurationHistogram(name: "intake_ingest_duration_seconds", buckets: Self.durationBuckets).record(duration)
+        registry.makeCounter(descriptor: Names.uploads, labels: [("outcome", "created")]).increment()
+        registry.makeCounter(descriptor: Names.uploadBytes).increment(by: Int64(bytes))
+        registry.makeCounter(descriptor: Names.documents).increment(by: Int64(documents))
+        registry.makeDurationHistogram(descriptor: Names.ingestDuration, buckets: Self.durationBuckets).record(duration)
     }
 
     /// One upload refused, by error code.
     func uploadFailed(code: String) {
-        registry.makeCounter(name: "intake_uploads_total", labels: [("outcome", "refused")]).increment()
-        registry.makeCounter(name: "intake_errors_total", labels: [("code", code)]).increment()
+        registry.makeCounter(descriptor: Names.uploads, labels: [("outcome", "refused")]).increment()
+        registry.makeCounter(descriptor: Names.errors, labels: [("code", code)]).increment()
     }
 
     /// The registry's text, after the queue depth by state is read from the catalog.
     func exposition(database: SQLiteStore) async throws -> [UInt8] {
         let depths = try await database.statusCounts()
         for status in DocumentStatus.allCases {
-            registry.makeGauge(name: "intake_queue_depth", labels: [("state", status.rawValue)]).set(Int64(depths[status] ?? 0))
+            registry.makeGauge(descriptor: Names.queueDepth, labels: [("state", status.rawValue)]).set(Int64(depths[status] ?? 0))
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

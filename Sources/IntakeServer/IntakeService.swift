@@ -20,8 +20,8 @@ public struct IntakeService: Sendable {
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        store = try BlobStore(root: configuration.dataDirectory)
-        database = try SQLiteStore(path: configuration.dataDirectory + "/intake.sqlite")
+        store = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
+        database = try SQLiteStore(path: configuration.databasePath ?? configuration.dataDirectory + "/intake.sqlite")
         ingestor = Ingestor(
             store: store, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: database,
             policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
@@ -52,13 +52,19 @@ public struct IntakeService: Sendable {
     /// flight up to ``ServerConfiguration/shutdownGracePeriod`` to finish, cancels what remains
     /// (cancelled uploads leave nothing behind) and returns.
     public func run() async throws {
+        try await run(application())
+    }
+
+    /// Serves `application` (made by ``application(responder:)``) as ``run()`` does.
+    public func run(_ application: some ApplicationProtocol) async throws {
         let removed = try await ingestor.collectGarbage()
+        let abandoned = try await database.releaseAbandonedIdempotencyClaims()
         configuration.logger.info("intake serving", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
-            "unreferenced-blobs-removed": "\(removed)",
+            "unreferenced-blobs-removed": "\(removed)", "abandoned-idempotency-claims": "\(abandoned)",
         ])
         var group = ServiceGroupConfiguration(
-            services: [.init(service: application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
+            services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()
         configuration.logger.info("intake stopped")
@@ -66,9 +72,15 @@ public struct IntakeService: Sendable {
 
     /// The application serving the API on the configured address.
     public func application() -> some ApplicationProtocol {
+        application(responder: router().buildResponder())
+    }
+
+    /// The application serving `responder` (the API's router, perhaps wrapped) with the
+    /// configured address, timeouts and `Expect: 100-continue` handling.
+    public func application(responder: some HTTPResponder<IntakeRequestContext>) -> some ApplicationProtocol {
         let bodyLimit = configuration.limits.bodyBytes
         return Application(
-            router: router(),
+            responder: responder,
             server: .http1(configuration: .init(
                 additionalChannelHandlers: [ContinueHandler(bodyLimit: bodyLimit)],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),

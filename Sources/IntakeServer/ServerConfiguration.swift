@@ -9,6 +9,10 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 8080
     /// The data directory: `intake.sqlite`, `tmp/`, `blobs/`.
     public var dataDirectory: String = "./intake-data"
+    /// The SQLite database; `nil` is `intake.sqlite` in the data directory.
+    public var databasePath: String? = nil
+    /// How blobs are laid out under `blobs/`.
+    public var blobLayout: BlobStore.Layout = .sharded
     /// Limits on each upload. `bodyBytes` is checked against Content-Length before reading.
     public var limits: MultipartLimits = MultipartLimits()
     public var policy: TypePolicy = .knowledgeBase

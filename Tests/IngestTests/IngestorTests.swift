@@ -259,14 +259,29 @@ import Testing
     }
 
     @Test func restartRemovesTemporaryFilesOfACrashedUpload() async throws {
-        let harness = try IngestHarness()
-        defer { harness.remove() }
-        let crashed = try harness.store.makeWriter()
-        try Array("half an upload".utf8).withUnsafeBytes { try crashed.write($0) }
-        _ = Unmanaged.passRetained(crashed)  // the process "dies": the writer never cleans up
-        #expect(harness.directory.files(under: "tmp").count == 1)
-        _ = try BlobStore(root: harness.directory.path)
-        #expect(harness.directory.files(under: "tmp").isEmpty)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        _ = try BlobStore(root: directory.path)
+        // What a process that died mid-upload leaves (its lock went with it).
+        try Data("half an upload".utf8).write(to: URL(fileURLWithPath: directory.path + "/tmp/5eed-1.part"))
+        #expect(directory.files(under: "tmp").count == 1)
+        _ = try BlobStore(root: directory.path)
+        #expect(directory.files(under: "tmp").isEmpty)
+    }
+
+    @Test func aStoreOpenedBesideAnotherLeavesItsUploadsInFlightAlone() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // Another process (`intake serve`, say) is writing an upload; its store holds tmp/.
+        let serving = try BlobStore(root: directory.path)
+        let inFlight = try serving.makeWriter()
+        try Array("an upload in flight".utf8).withUnsafeBytes { try inFlight.write($0) }
+        // `intake ingest --data-dir` opens the same directory: it must not sweep.
+        let second = try BlobStore(root: directory.path)
+        #expect(directory.files(under: "tmp").count == 1)
+        let stored = try inFlight.commit()
+        #expect(second.contains(stored.sha256))
+        #expect(directory.files(under: "tmp").isEmpty)
     }
 }
 
