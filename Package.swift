@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
+        .library(name: "IntakeClient", targets: ["IntakeClient"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -79,10 +81,23 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "IntakeClient",
+            dependencies: [
+                "Multipart", "MultipartNIO",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "intake",
             dependencies: [
-                "IntakeServer",
+                "IntakeServer", "IntakeClient", "Ingest", "IngestSQLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 "Multipart",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -127,6 +142,16 @@ let package = Package(
             name: "IntakeServerTests",
             dependencies: [
                 "IntakeServer", "Ingest", "IngestSQLite", "Multipart",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "IntakeClientTests",
+            dependencies: [
+                "IntakeClient", "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -1,7 +1,7 @@
 import Foundation
 public import HTTPTypes
 public import Hummingbird
-import Ingest
+public import Ingest
 import Multipart
 
 /// An error as the API reports it: a status and `{"error": {"code": "…", "message": "…"}}`.
@@ -15,6 +15,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public var closesConnection = false
     /// More headers for the response.
     public var extraHeaders: HTTPFields = [:]
+
+    /// The status code as a number.
+    public var statusCode: Int { status.code }
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, closesConnection: Bool = false) {
         self.status = status
@@ -43,8 +46,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.notFound, code: "not_found", message: "\(what) was not found")
     }
 
-    /// The API's answer to an ingestion error.
-    init(_ error: IngestError) {
+    /// The answer to an ingestion failure: 400 malformed body, 413 over a limit, 415 refused type,
+    /// 507 disk full, 503 cancelled, 500 otherwise.
+    public init(_ error: IngestError) {
         switch error {
         case .invalidBody(let parseError):
             switch parseError.code {

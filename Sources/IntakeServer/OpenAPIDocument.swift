@@ -112,6 +112,7 @@ enum OpenAPIDocument {
               parameters:
                 - {name: status, in: query, schema: {type: string, enum: [queued, processing, processed, failed, dead]}}
                 - {name: sha256, in: query, schema: {type: string}}
+                - {name: knowledge_base, in: query, description: "Only this knowledge base's documents (with an API key, its own only).", schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
                 - {name: cursor, in: query, schema: {type: string}}
               responses:

@@ -1,4 +1,5 @@
 public import Multipart
+public import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
 
@@ -31,7 +32,8 @@ extension MultipartFormPart {
     }
 }
 
-/// The bytes of a file as an async sequence of chunks.
+/// The bytes of a file as an async sequence of byte arrays (``FileBuffers`` copied out, for
+/// ``MultipartBody``).
 public struct FileContents: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
     public typealias Failure = any Error
@@ -51,13 +53,39 @@ public struct FileContents: AsyncSequence, Sendable {
         self.chunkSize = chunkSize
     }
 
+    public func makeAsyncIterator() -> Iterator { Iterator(buffers: FileBuffers(path: path, chunkSize: chunkSize).makeAsyncIterator()) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var buffers: FileBuffers.Iterator
+
+        public mutating func next() async throws -> [UInt8]? {
+            try await buffers.next().map { Array($0.readableBytesView) }
+        }
+    }
+}
+
+/// The bytes of a file as an async sequence of ByteBuffers, read on NIO's blocking-I/O thread
+/// pool only as fast as they are consumed. The file is opened on the first read and closed at its
+/// end, or when the iterator goes away (a consumer may stop early: nothing leaks).
+public struct FileBuffers: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    public typealias Failure = any Error
+
+    public let path: String
+    public let chunkSize: Int
+
+    public init(path: String, chunkSize: Int = 256 * 1024) {
+        self.path = path
+        self.chunkSize = chunkSize
+    }
+
     public func makeAsyncIterator() -> Iterator { Iterator(file: OpenFile(path: path), chunkSize: chunkSize) }
 
     public struct Iterator: AsyncIteratorProtocol {
         fileprivate let file: OpenFile
         let chunkSize: Int
 
-        public mutating func next() async throws -> [UInt8]? {
+        public mutating func next() async throws -> ByteBuffer? {
             let file = self.file
             let chunkSize = self.chunkSize
             return try await NIOThreadPool.singleton.runIfActive { try file.read(upTo: chunkSize) }
@@ -82,26 +110,31 @@ private final class OpenFile: Sendable {
     }
 
     /// The next bytes, or `nil` at the end of the file. Blocking: call on a thread pool.
-    func read(upTo count: Int) throws -> [UInt8]? {
-        try descriptor.withLockedValue { fd -> [UInt8]? in
+    func read(upTo count: Int) throws -> ByteBuffer? {
+        try descriptor.withLockedValue { fd -> ByteBuffer? in
             if fd == nil {
                 let opened = open(path, O_RDONLY | O_CLOEXEC)
                 guard opened >= 0 else { throw FileContents.ReadError(path: path, errno: errno) }
                 fd = opened
             }
             guard let open = fd, open >= 0 else { return nil }
-            var bytes = [UInt8](repeating: 0, count: count)
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
             while true {
-                let got = bytes.withUnsafeMutableBytes { systemRead(open, $0.baseAddress, count) }
-                if got < 0 && errno == EINTR { continue }
-                if got < 0 { throw FileContents.ReadError(path: path, errno: errno) }
-                if got == 0 {
+                var result = 0
+                var failure: Int32 = 0
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+                    result = systemRead(open, bytes.baseAddress, count)
+                    if result < 0 { failure = errno }
+                    return max(result, 0)
+                }
+                if result < 0 && failure == EINTR { continue }
+                if result < 0 { throw FileContents.ReadError(path: path, errno: failure) }
+                if result == 0 {
                     close(open)
                     fd = -1
                     return nil
                 }
-                bytes.removeLast(count - got)
-                return bytes
+                return buffer
             }
         }
     }

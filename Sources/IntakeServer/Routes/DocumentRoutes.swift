@@ -44,6 +44,10 @@ struct DocumentRoutes {
     private func list(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         var query = DocumentQuery(knowledgeBase: context.knowledgeBase)
+        if parameters.get("knowledge_base") != nil {
+            // The key's own, or (without keys) any valid name: the rules of POST /uploads.
+            query.knowledgeBase = try UploadRoutes.knowledgeBase(request, key: context.knowledgeBase)
+        }
         if let status = parameters.get("status") {
             guard let parsed = DocumentStatus(rawValue: status) else {
                 throw APIError(.badRequest, code: "invalid_query", message: "status must be one of \(DocumentStatus.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -1,0 +1,165 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Ingest
+import IntakeClient
+import IntakeServer
+import Logging
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `intake ingest`: uploads folders of documents, each file as its own upload, so that a re-run
+/// uploads only what is missing.
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Upload files and folders into a knowledge base, skipping what is already there.",
+        discussion: """
+            Folders are walked recursively; hidden files and folders (.git among them) are skipped, \
+            and so are symbolic links unless --follow-symlinks. Each file is hashed first: content \
+            the server already has is skipped, and each upload carries an Idempotency-Key made \
+            from the hash and the path, so a retry or a re-run never makes a duplicate. Network \
+            errors, 409, 429 and 5xx are retried with backoff; other refusals (415 type, 413 size) \
+            are reported per file. Ctrl-C cancels the uploads in flight and prints the summary; \
+            run the same command again to resume.
+
+            Exit status: 0 when every file was uploaded or skipped, 1 when some failed, 130 when \
+            interrupted.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Files and folders to upload.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("The Intake server, e.g. http://127.0.0.1:8080 (default: INTAKE_SERVER).", valueName: "url"))
+    var server: String?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Ingest straight into this local data directory instead of a server.", valueName: "path"))
+    var dataDirectory: String?
+
+    @Option(name: .customLong("api-key"), help: ArgumentHelp("The API key (default: INTAKE_API_KEY).", valueName: "key"))
+    var apiKey: String?
+
+    @Option(name: .customLong("knowledge-base"), help: ArgumentHelp("The knowledge base, when the server has no keys or with --data-dir (default: default).", valueName: "name"))
+    var knowledgeBase: String?
+
+    @Option(help: "Files uploaded at once.")
+    var concurrency = 4
+
+    @Option(help: ArgumentHelp("Only files matching this glob (on the name, or on the path below the folder when it has a '/'); repeatable.", valueName: "glob"))
+    var include: [String] = []
+
+    @Option(help: ArgumentHelp("Leave out files and folders matching this glob; repeatable.", valueName: "glob"))
+    var exclude: [String] = []
+
+    @Option(help: ArgumentHelp("A text field sent with every file; repeatable.", valueName: "name=value"))
+    var field: [String] = []
+
+    @Option(help: "Attempts per file for errors worth retrying (network, 409, 429, 5xx).")
+    var attempts = 8
+
+    @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links (each folder is still entered once).")
+    var followSymlinks = false
+
+    @Flag(name: .customLong("dry-run"), help: "Hash and look up every file; upload nothing.")
+    var dryRun = false
+
+    @Flag(help: "One JSON object per file on stdout, then a summary object.")
+    var json = false
+
+    func validate() throws {
+        guard (server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER")) != nil || dataDirectory != nil else {
+            throw ValidationError("Give --server URL (or INTAKE_SERVER) to upload to a server, or --data-dir PATH to ingest locally.")
+        }
+        guard server == nil || dataDirectory == nil else { throw ValidationError("Give either --server or --data-dir, not both.") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1.") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1.") }
+        _ = try parsedFields()
+    }
+
+    private func parsedFields() throws -> [(name: String, value: String)] {
+        try field.map { pair in
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw ValidationError("--field takes NAME=VALUE, not '\(pair)'.")
+            }
+            return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+        }
+    }
+
+    func run() async throws {
+        var options = SourceTree.Options()
+        options.followSymlinks = followSymlinks
+        options.include = include
+        options.exclude = exclude
+        let tree = SourceTree(paths: paths, options: options)
+
+        let sent = ByteCounter()
+        let style: ProgressDisplay.Style = json ? .json : (isatty(STDERR_FILENO) == 1 ? .live : .plain)
+        let display = ProgressDisplay(style: style, sent: sent)
+        let ingest = BulkIngest(concurrency: concurrency, fields: try parsedFields(), retry: RetryPolicy(maximumAttempts: attempts), dryRun: dryRun)
+
+        let summary: IngestSummary
+        if let dataDirectory {
+            var configuration = ServerConfiguration()
+            configuration.dataDirectory = dataDirectory
+            var logger = Logger(label: "intake")
+            logger.logLevel = .warning
+            configuration.logger = logger
+            let service = try IntakeService(configuration: configuration)
+            let target = LocalTarget(service: service, knowledgeBase: knowledgeBase ?? "default")
+            summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
+        } else {
+            let address = server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER") ?? ""
+            guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--server must be an http:// or https:// URL, not '\(address)'.")
+            }
+            let client = RemoteTarget.makeClient(connections: concurrency)
+            let target = RemoteTarget(server: url, apiKey: apiKey ?? EnvironmentDefaults.optionalString("INTAKE_API_KEY"), knowledgeBase: knowledgeBase, client: client)
+            summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
+            try await client.shutdown()
+        }
+        if summary.interrupted { throw ExitCode(130) }
+        if !summary.succeeded { throw ExitCode(1) }
+    }
+
+    /// Runs the ingest; the first SIGINT or SIGTERM cancels it (the summary is still printed),
+    /// a second one exits at once.
+    private func runInterruptibly(
+        _ ingest: BulkIngest, tree: SourceTree, target: some UploadTarget, sent: ByteCounter, display: ProgressDisplay
+    ) async -> IngestSummary {
+        let files = tree.files
+        let work = Task {
+            await ingest.run(files, into: target, progress: sent) { event in await display.handle(event) }
+        }
+        let signals = Task {
+            var count = 0
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                count += 1
+                if count == 1 { work.cancel() } else { Glibc.exit(130) }
+            }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                await display.refresh()
+            }
+        }
+        var summary = await work.value
+        ticker.cancel()
+        signals.cancel()
+        // Paths that could not be walked count as failed files.
+        for problem in tree.problems {
+            let report = FileReport(path: problem.path, status: .failed, bytes: 0, error: problem.message)
+            await display.handle(.finished(report))
+            summary.files += 1
+            summary.record(report)
+        }
+        await display.finish(summary)
+        return summary
+    }
+}
