@@ -214,6 +214,8 @@ public struct BlobStore: Sendable {
         return parent.isEmpty ? "/" : parent
     }
 
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     static func entries(of directory: String) throws(StorageError) -> [String] {
         guard let stream = opendir(directory) else {
             if errno == ENOENT { return [] }
@@ -222,9 +224,9 @@ public struct BlobStore: Sendable {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
+            // Read the name in place: a record can be shorter than `dirent`, so copying the
+            // whole `d_name` array out could read past the end of the directory buffer.
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names

@@ -2,8 +2,9 @@
 /// Where uploads and their documents are recorded.
 public protocol Catalog: Sendable {
     /// Records `upload`, its documents, a queued job for each and their first status events, in
-    /// one transaction. Call it only once every document's blob is durable.
-    func record(_ upload: NewUpload) async throws -> UploadReceipt
+    /// one transaction — with `idempotency`'s key completed in it, when given. Call it only once
+    /// every document's blob is durable.
+    func record(_ upload: NewUpload, completing idempotency: IdempotencyCompletion?) async throws -> UploadReceipt
 
     /// The upload `id`, or nil.
     func upload(id: String) async throws -> UploadReceipt?
@@ -83,6 +84,13 @@ public enum QueueError: Error, Sendable, Hashable {
 }
 
 /// Which documents to list, and where to continue.
+extension Catalog {
+    /// Records `upload` with no idempotency key to complete.
+    public func record(_ upload: NewUpload) async throws -> UploadReceipt {
+        try await record(upload, completing: nil)
+    }
+}
+
 public struct DocumentQuery: Sendable, Hashable {
     public var status: DocumentStatus?
     public var sha256: String?

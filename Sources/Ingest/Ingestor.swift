@@ -46,9 +46,10 @@ public struct Ingestor: Sendable {
         self.logger = logger
     }
 
-    /// Ingests one upload into `knowledgeBase`.
+    /// Ingests one upload into `knowledgeBase`, completing `idempotency` in the transaction that
+    /// records it.
     public func ingest<Body: AsyncSequence>(
-        contentType: String, body: Body, knowledgeBase: String
+        contentType: String, body: Body, knowledgeBase: String, idempotency: IdempotencyCompletion? = nil
     ) async throws(IngestError) -> UploadReceipt where Body.Element: MultipartChunk {
         let parser: MultipartParser
         do throws(MultipartError) {
@@ -65,7 +66,7 @@ public struct Ingestor: Sendable {
             logger.info("upload refused", metadata: ["error": "\(error)", "offset": "\(upload.parser.offset)"])
             throw error
         }
-        return try await publish(upload, knowledgeBase: knowledgeBase)
+        return try await publish(upload, knowledgeBase: knowledgeBase, idempotency: idempotency)
     }
 
     /// How many sniffs of complete parts may run beside the reading of the next parts.
@@ -124,7 +125,7 @@ public struct Ingestor: Sendable {
     }
 
     /// Publishes the upload's files into `blobs/` and records it.
-    private func publish(_ upload: UploadAssembler, knowledgeBase: String) async throws(IngestError) -> UploadReceipt {
+    private func publish(_ upload: UploadAssembler, knowledgeBase: String, idempotency: IdempotencyCompletion?) async throws(IngestError) -> UploadReceipt {
         let documents = upload.pending.map(\.document)
         let blobs = upload.pending.map(\.blob)
         let store = self.store
@@ -141,7 +142,7 @@ public struct Ingestor: Sendable {
             throw .storage(error)
         }
         do {
-            let receipt = try await catalog.record(NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents))
+            let receipt = try await catalog.record(NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency)
             logger.info("upload ingested", metadata: [
                 "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
             ])

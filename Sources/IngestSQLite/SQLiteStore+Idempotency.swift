@@ -1,10 +1,11 @@
 public import Foundation
 import GRDB
+import Ingest
 
 /// What the store knows of an `Idempotency-Key` (IETF httpapi draft semantics).
 public enum IdempotencyClaim: Sendable, Hashable {
-    /// The key is new: the caller now owns it and must ``SQLiteStore/finishIdempotency(knowledgeBase:key:fingerprint:status:location:body:)``
-    /// or ``SQLiteStore/releaseIdempotency(knowledgeBase:key:)``.
+    /// The key is new: the caller now owns it and must complete it (``SQLiteStore/record(_:completing:)``)
+    /// or release it (``SQLiteStore/releaseIdempotency(knowledgeBase:key:)``).
     case acquired
     /// A request with this key is still being processed.
     case inFlight
@@ -16,7 +17,8 @@ extension SQLiteStore {
     /// How long a key is remembered.
     public static let idempotencyKeyLifetime: TimeInterval = 24 * 3600
 
-    /// Claims `key` for a new request, or says what an earlier one left. Keys older than a day are
+    /// Claims `key` for a new request, or says what an earlier one left; the request completes it
+    /// by passing an ``IdempotencyCompletion`` to ``record(_:completing:)``. Keys older than a day are
     /// forgotten first.
     public func claimIdempotency(knowledgeBase: String, key: String) async throws -> IdempotencyClaim {
         let now = Date().timeIntervalSince1970
@@ -32,14 +34,13 @@ extension SQLiteStore {
         }
     }
 
-    /// Records the response of the request that held `key`, for replays.
-    public func finishIdempotency(knowledgeBase: String, key: String, fingerprint: String, status: Int, location: String?, body: Data) async throws {
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE idempotency_keys SET state = 'done', fingerprint = ?, status = ?, location = ?, body = ?
-                WHERE knowledge_base = ? AND key = ?
-                """, arguments: [fingerprint, status, location, body, knowledgeBase, key])
-        }
+    /// Records the response of the request that held the key, for replays (inside the
+    /// transaction that recorded the upload: ``record(_:completing:)``).
+    static func completeIdempotency(_ db: Database, _ completion: IdempotencyCompletion, location: String?, body: Data) throws {
+        try db.execute(sql: """
+            UPDATE idempotency_keys SET state = 'done', fingerprint = ?, status = ?, location = ?, body = ?
+            WHERE knowledge_base = ? AND key = ?
+            """, arguments: [completion.fingerprint(), completion.status, location, body, completion.knowledgeBase, completion.key])
     }
 
     /// Forgets `key` after its request failed, so that a retry can run.

@@ -36,11 +36,11 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     // MARK: - Catalog
 
-    public func record(_ upload: NewUpload) async throws -> UploadReceipt {
+    public func record(_ upload: NewUpload, completing idempotency: IdempotencyCompletion?) async throws -> UploadReceipt {
         let now = clock.now
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
-        try await database.write { db in
+        return try await database.write { db in
             try db.execute(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
                            arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
             for (position, field) in upload.fields.enumerated() {
@@ -59,24 +59,30 @@ public final class SQLiteStore: Catalog, JobQueue {
                                arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
                 try Self.writeEvent(db, documentID: id, state: .queued, at: now)
             }
+            guard let receipt = try Self.upload(db, id: uploadID) else {
+                preconditionFailure("an upload just inserted is readable in its transaction")
+            }
+            if let idempotency {
+                let response = try idempotency.response(receipt)
+                try Self.completeIdempotency(db, idempotency, location: response.location, body: response.body)
+            }
+            return receipt
         }
-        guard let receipt = try await self.upload(id: uploadID) else {
-            preconditionFailure("an upload just committed is readable")
-        }
-        return receipt
     }
 
     public func upload(id: String) async throws -> UploadReceipt? {
-        try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id]) else { return nil }
-            let fields = try Row.fetchAll(db, sql: "SELECT name, value FROM upload_fields WHERE upload_id = ? ORDER BY position", arguments: [id])
-                .map { UploadField(name: $0["name"], value: $0["value"]) }
-            let documents = try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE upload_id = ? ORDER BY position", arguments: [id])
-                .map(Self.document(from:))
-            return UploadReceipt(
-                id: row["id"], knowledgeBase: row["knowledge_base"],
-                createdAt: Date(timeIntervalSince1970: row["created_at"]), fields: fields, documents: documents)
-        }
+        try await database.read { db in try Self.upload(db, id: id) }
+    }
+
+    private static func upload(_ db: Database, id: String) throws -> UploadReceipt? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id]) else { return nil }
+        let fields = try Row.fetchAll(db, sql: "SELECT name, value FROM upload_fields WHERE upload_id = ? ORDER BY position", arguments: [id])
+            .map { UploadField(name: $0["name"], value: $0["value"]) }
+        let documents = try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE upload_id = ? ORDER BY position", arguments: [id])
+            .map(Self.document(from:))
+        return UploadReceipt(
+            id: row["id"], knowledgeBase: row["knowledge_base"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), fields: fields, documents: documents)
     }
 
     public func document(id: String) async throws -> DocumentRecord? {

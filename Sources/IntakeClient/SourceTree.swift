@@ -69,7 +69,9 @@ public struct SourceTree: Sendable {
         }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Read the name in place: a record can be shorter than `dirent`, so copying the
+            // whole `d_name` array out could read past the end of the directory buffer.
+            let name = String(cString: (UnsafeRawPointer(entry) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             if name.hasPrefix(".") { continue }  // hidden, `.git`, `.` and `..`
             names.append(name)
         }
@@ -123,6 +125,8 @@ public struct SourceTree: Sendable {
     private static func lastComponent(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }
+
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
 
     private static func isDirectory(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFDIR }
     private static func isRegular(_ info: stat) -> Bool { info.st_mode & S_IFMT == S_IFREG }

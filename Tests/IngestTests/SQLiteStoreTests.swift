@@ -53,6 +53,36 @@ final class ManualClock: IngestClock {
         #expect(try await store.events(after: 0, limit: 10).isEmpty)
     }
 
+    @Test func anIdempotencyKeyIsCompletedInTheTransactionThatRecordsTheUpload() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try makeStore(directory, clock: ManualClock())
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .acquired)
+        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { "f1" }, status: 201) { receipt in
+            (location: "/uploads/\(receipt.id)", body: Data(receipt.documents[0].id.utf8))
+        }
+        let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k")
+            == .completed(fingerprint: "f1", status: 201, location: "/uploads/\(receipt.id)", body: Data(receipt.documents[0].id.utf8)))
+    }
+
+    @Test func aResponseThatCannotBeMadeRollsBackTheUploadAndLeavesTheKeyInFlight() async throws {
+        struct Unencodable: Error {}
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try makeStore(directory, clock: ManualClock())
+        _ = try await store.claimIdempotency(knowledgeBase: "kb", key: "k")
+        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { "f" }, status: 201) { _ in throw Unencodable() }
+        await #expect(throws: Unencodable.self) {
+            _ = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
+        }
+        #expect(try await store.documents(DocumentQuery()).documents.isEmpty)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .inFlight)
+        // A restart forgets claims no process can finish.
+        #expect(try await store.releaseAbandonedIdempotencyClaims() == 1)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .acquired)
+    }
+
     @Test func claimTakesTheOldestRunnableJobAndCompleteFinishesIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -62,4 +62,15 @@ struct SourceTreeTests {
         #expect(walked.problems.map(\.path) == [tree.root + "/missing"])
         #expect(walked.problems.first?.message == "No such file or directory")
     }
+
+    @Test func aFolderOfThousandsOfShortNamesIsWalkedCompletely() throws {
+        // Directory records of short names are much smaller than `dirent`: reading a name must
+        // not run past the end of the kernel's buffer (it crashed once, on 1,000 entries).
+        let tree = try FileTree()
+        defer { tree.remove() }
+        for index in 0..<3000 { _ = FileManager.default.createFile(atPath: tree.root + "/\(index)", contents: Data([1])) }
+        let walked = SourceTree(paths: [tree.root])
+        #expect(walked.files.count == 3000)
+        #expect(Set(walked.files.map(\.filename)) == Set((0..<3000).map(String.init)))
+    }
 }

@@ -83,7 +83,7 @@ PY
 check "four documents, no hidden file among them" test "$(documents)" = 4
 check "the --field reached the server" bash -c "curl -s '$base/uploads/'\$(curl -s '$base/documents?limit=1' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"documents\"][0][\"upload_id\"])') | grep -q '\"source\":\\[\"shell-test\"\\]'"
 "$intake" ingest "$tree" --server "$base" >"$work/run2.txt" 2>&1
-check "a second run uploads nothing" bash -c "grep -q '7 files: 0 uploaded (0.0 MB), 6 skipped, 1 failed' '$work/run2.txt'"
+check "a second run uploads nothing" bash -c "grep -q '7 files: 0 uploaded (0.0 kB), 6 skipped, 1 failed' '$work/run2.txt'"
 check "still four documents" test "$(documents)" = 4
 
 # 2. Interrupted halfway with SIGINT, then run again.
@@ -140,7 +140,7 @@ check "--data-dir stored four documents in the local catalog" test "$(python3 -c
 import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM documents").fetchone()[0])' "$work/local/intake.sqlite")" = 4
 "$intake" ingest "$tree" --data-dir "$work/local" --knowledge-base local-kb >"$work/local2.txt" 2>&1
-check "--data-dir: a second run skips everything" bash -c "grep -q '0 uploaded (0.0 MB), 6 skipped, 1 failed' '$work/local2.txt'"
+check "--data-dir: a second run skips everything" bash -c "grep -q '0 uploaded (0.0 kB), 6 skipped, 1 failed' '$work/local2.txt'"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -48,11 +48,13 @@ struct UploadRoutes {
         return try await createOnce(request, contentType: contentType, knowledgeBase: knowledgeBase, key: idempotencyKey)
     }
 
-    private func ingest(contentType: String, body: some AsyncSequence<ByteBuffer, any Error>, knowledgeBase: String) async throws -> UploadReceipt {
+    private func ingest(
+        contentType: String, body: some AsyncSequence<ByteBuffer, any Error>, knowledgeBase: String, idempotency: IdempotencyCompletion? = nil
+    ) async throws -> UploadReceipt {
         let metrics = service.configuration.metrics
         let start = ContinuousClock.now
         do throws(IngestError) {
-            let receipt = try await service.ingestor.ingest(contentType: contentType, body: body, knowledgeBase: knowledgeBase)
+            let receipt = try await service.ingestor.ingest(contentType: contentType, body: body, knowledgeBase: knowledgeBase, idempotency: idempotency)
             metrics.uploadCreated(bytes: receipt.documents.reduce(0) { $0 + $1.size }, documents: receipt.documents.count, duration: .now - start)
             return receipt
         } catch {
@@ -87,13 +89,14 @@ struct UploadRoutes {
             return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         case .acquired:
             do {
-                let receipt = try await ingest(contentType: contentType, body: HashingBody(base: request.body, fingerprint: fingerprint), knowledgeBase: knowledgeBase)
-                let response = try Self.created(receipt)
-                let data = try APIModels.encoder.encode(APIModels.Upload(receipt))
-                try await database.finishIdempotency(
-                    knowledgeBase: knowledgeBase, key: key, fingerprint: fingerprint.hex, status: 201,
-                    location: "/uploads/\(receipt.id)", body: data)
-                return response
+                // The key is completed in the transaction that records the upload.
+                let completion = IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key, fingerprint: { fingerprint.hex }, status: 201) { receipt in
+                    (location: "/uploads/\(receipt.id)", body: try APIModels.encoder.encode(APIModels.Upload(receipt)))
+                }
+                let receipt = try await ingest(
+                    contentType: contentType, body: HashingBody(base: request.body, fingerprint: fingerprint),
+                    knowledgeBase: knowledgeBase, idempotency: completion)
+                return try Self.created(receipt)
             } catch {
                 try? await database.releaseIdempotency(knowledgeBase: knowledgeBase, key: key)
                 throw error

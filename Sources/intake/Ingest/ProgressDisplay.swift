@@ -123,7 +123,7 @@ actor ProgressDisplay {
     }
 
     private static func megabytes(_ bytes: Int64) -> String {
-        String(format: "%.1f MB", Double(bytes) / 1e6)
+        bytes < 1_000_000 ? String(format: "%.1f kB", Double(bytes) / 1e3) : String(format: "%.1f MB", Double(bytes) / 1e6)
     }
 
     private static func duration(_ seconds: Double) -> String {
