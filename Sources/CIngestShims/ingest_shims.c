@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include "ingest_shims.h"
 
 int intake_start_writeback(int fd, long long offset, long long length) {
@@ -8,5 +10,16 @@ int intake_start_writeback(int fd, long long offset, long long length) {
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+int intake_rename_noreplace(const char *from, const char *to) {
+#ifdef __linux__
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+#elif defined(__APPLE__)
+    return renamex_np(from, to, RENAME_EXCL);
+#else
+    errno = ENOSYS;
+    return -1;
 #endif
 }

@@ -1,3 +1,4 @@
+import CIngestShims
 import Dispatch
 import Synchronization
 
@@ -95,18 +96,12 @@ public struct BlobStore: Sendable {
             var touched: Set<String> = []
             for blob in blobs {
                 let destination = path(of: blob.sha256)
-                if access(destination, F_OK) == 0 {
+                if try renameIntoPlace(blob.temporaryPath, destination) {
+                    touched.insert(Self.parent(of: destination))
+                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false))
+                } else {
                     unlink(blob.temporaryPath)
                     stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true))
-                } else {
-                    let directory = Self.parent(of: destination)
-                    if layout == .sharded {
-                        try Self.makeDirectory(Self.parent(of: directory))
-                        try Self.makeDirectory(directory)
-                    }
-                    if rename(blob.temporaryPath, destination) != 0 { throw StorageError.systemCall("rename a temporary file into blobs/") }
-                    touched.insert(directory)
-                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false))
                 }
                 published += 1
             }
@@ -116,6 +111,31 @@ public struct BlobStore: Sendable {
             for blob in blobs[published...] { unlink(blob.temporaryPath) }
             throw error
         }
+    }
+
+    /// Renames `temporary` to `destination` unless a blob is there already (then returns false):
+    /// one system call in the usual case; the shard directories are made only when the first
+    /// try finds them missing.
+    private func renameIntoPlace(_ temporary: String, _ destination: String) throws(StorageError) -> Bool {
+        for attempt in 0..<2 {
+            if intake_rename_noreplace(temporary, destination) == 0 { return true }
+            switch errno {
+            case EEXIST:
+                return false
+            case ENOENT where attempt == 0 && layout == .sharded:
+                let directory = Self.parent(of: destination)
+                try Self.makeDirectory(Self.parent(of: directory))
+                try Self.makeDirectory(directory)
+            case ENOSYS, EINVAL:
+                // No atomic no-replace rename here (an old kernel, a file system without it).
+                if access(destination, F_OK) == 0 { return false }
+                if rename(temporary, destination) == 0 { return true }
+                throw StorageError.systemCall("rename a temporary file into blobs/")
+            default:
+                throw StorageError.systemCall("rename a temporary file into blobs/")
+            }
+        }
+        throw StorageError.systemCall("rename a temporary file into blobs/")
     }
 
     /// Runs `body` for every item on up to 16 threads; throws the first error.
