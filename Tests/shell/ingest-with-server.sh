@@ -5,8 +5,8 @@
 # a tree with nested folders, hidden files, a symbolic-link loop, an empty file, a refused type
 # and one content under two names (--json output parsed and checked); a run interrupted with
 # SIGINT halfway and run again (every file present once); a server killed with SIGKILL and
-# restarted mid-run (the run retries and finishes); and --data-dir, straight into a local data
-# directory. Ends with "N passed, M failed".
+# restarted mid-run (the run retries and finishes); --data-dir, straight into a local data
+# directory; and a file over the server's limit (413). Ends with "N passed, M failed".
 set -uo pipefail
 intake=${1:?usage: ingest-with-server.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -141,6 +141,21 @@ import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM documents").fetchone()[0])' "$work/local/intake.sqlite")" = 4
 "$intake" ingest "$tree" --data-dir "$work/local" --knowledge-base local-kb >"$work/local2.txt" 2>&1
 check "--data-dir: a second run skips everything" bash -c "grep -q '0 uploaded (0.0 kB), 6 skipped, 1 failed' '$work/local2.txt'"
+
+# 5. Over the server's limit: 413 with the server's message, reported and not retried.
+mkdir -p "$work/large"
+python3 -c 'open("'"$work/large/big.txt"'", "w").write("large text line\n" * 200000)'
+kill "$server"; wait "$server" 2>/dev/null
+"$intake" serve --port "$port" --data-dir "$work/limited" --max-upload-size 1000000 >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+"$intake" ingest "$work/large" --server "$base" --json >"$work/large.jsonl" 2>&1
+check "a file over the server's limit exits 1" test $? = 1
+check "it is reported with the server's 413 message, after one attempt" python3 -c '
+import json, sys
+f = json.loads(open(sys.argv[1]).readline())
+assert f["status"] == "failed" and f["attempts"] == 1, f
+assert f["error"] == "413 limit_exceeded: the body is 3200197 bytes; the limit is 1000000", f' "$work/large.jsonl"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
