@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .library(name: "IntakeClient", targets: ["IntakeClient"]),
+        .library(name: "KnowledgeBase", targets: ["KnowledgeBase"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -69,6 +71,7 @@ let package = Package(
         .target(
             name: "IntakeServer",
             dependencies: [
+                "KnowledgeBase",
                 "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +82,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "KnowledgeBase",
+            dependencies: [
+                "Ingest",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .target(
@@ -96,6 +107,10 @@ let package = Package(
             dependencies: [
                 "IntakeServer", "IntakeClient", "Ingest", "IngestSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "KnowledgeBase",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 "Multipart",
@@ -141,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "IntakeServerTests",
             dependencies: [
-                "IntakeServer", "Ingest", "IngestSQLite", "Multipart",
+                "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -154,6 +169,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "KnowledgeBaseTests",
+            dependencies: [
+                "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -29,6 +29,7 @@ configuration.dataDirectory = dataDirectory
 configuration.databasePath = dataDirectory + ".sqlite"
 configuration.blobLayout = .flat
 configuration.policy = .anythingButExecutables
+configuration.workers = 0  // the peers store uploads and do no more; so does this run
 var logger = Logger(label: "intake")
 logger.logLevel = .info
 configuration.logger = logger

@@ -83,7 +83,6 @@ public enum QueueError: Error, Sendable, Hashable {
     case leaseLost(documentID: String)
 }
 
-/// Which documents to list, and where to continue.
 extension Catalog {
     /// Records `upload` with no idempotency key to complete.
     public func record(_ upload: NewUpload) async throws -> UploadReceipt {
@@ -91,6 +90,7 @@ extension Catalog {
     }
 }
 
+/// Which documents to list, and where to continue.
 public struct DocumentQuery: Sendable, Hashable {
     public var status: DocumentStatus?
     public var sha256: String?

@@ -102,14 +102,17 @@ public struct DocumentRecord: Sendable, Hashable, Identifiable {
     public var sha256: String
     public var status: DocumentStatus
     public var error: String?
+    /// Why a processed document has no passages (an image, say).
+    public var note: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, uploadID: String, fieldName: String, filename: String?, filenameStar: String?, declaredType: String?,
         detectedType: String, charset: String?, size: Int, sha256: String, status: DocumentStatus, error: String?,
-        createdAt: Date, updatedAt: Date
+        note: String? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.note = note
         self.id = id
         self.uploadID = uploadID
         self.fieldName = fieldName

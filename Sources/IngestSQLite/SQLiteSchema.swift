@@ -89,6 +89,29 @@ enum SQLiteSchema {
             // Each claim first forgets keys older than a day: without this index, a scan of them all.
             try db.execute(sql: "CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at)")
         }
+        migrator.registerMigration("v5: chunks and full-text search") { db in
+            try db.execute(sql: """
+                ALTER TABLE documents ADD COLUMN note TEXT;
+                CREATE TABLE chunks (
+                    id INTEGER PRIMARY KEY,
+                    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    ordinal INTEGER NOT NULL CHECK (ordinal >= 0),
+                    start_offset INTEGER NOT NULL CHECK (start_offset >= 0),
+                    end_offset INTEGER NOT NULL CHECK (end_offset >= start_offset),
+                    text TEXT NOT NULL,
+                    UNIQUE (document_id, ordinal)
+                );
+                CREATE VIRTUAL TABLE chunks_fts USING fts5(
+                    text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER chunks_indexed AFTER INSERT ON chunks BEGIN
+                    INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+                END;
+                CREATE TRIGGER chunks_unindexed AFTER DELETE ON chunks BEGIN
+                    INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                END;
+                """)
+        }
         return migrator
     }
 }

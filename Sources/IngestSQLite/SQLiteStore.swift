@@ -8,7 +8,7 @@ public import Ingest
 /// oldest job in a write transaction is already exclusive.
 public final class SQLiteStore: Catalog, JobQueue {
     private let database: DatabasePool
-    private let clock: any IngestClock
+    let clock: any IngestClock
     private let retry: RetryPolicy
     private let jitter: @Sendable () -> Double
 
@@ -273,14 +273,14 @@ public final class SQLiteStore: Catalog, JobQueue {
     }
 
     /// Checks that `job` is still the caller's: processing, under the same owner and attempt.
-    private static func takeBack(_ db: Database, _ job: ClaimedJob) throws {
+    static func takeBack(_ db: Database, _ job: ClaimedJob) throws {
         let owned = try Bool.fetchOne(db, sql: """
             SELECT 1 FROM jobs WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
             """, arguments: [job.documentID, job.leaseOwner, job.attempts]) ?? false
         if !owned { throw QueueError.leaseLost(documentID: job.documentID) }
     }
 
-    private static func setDocumentStatus(_ db: Database, documentID: String, _ status: DocumentStatus, error: String?, at time: Date) throws {
+    static func setDocumentStatus(_ db: Database, documentID: String, _ status: DocumentStatus, error: String?, at time: Date) throws {
         try db.execute(sql: "UPDATE documents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                        arguments: [status.rawValue, error, time.timeIntervalSince1970, documentID])
         try writeEvent(db, documentID: documentID, state: status, at: time)
@@ -296,7 +296,7 @@ public final class SQLiteStore: Catalog, JobQueue {
             id: row["id"], uploadID: row["upload_id"], fieldName: row["field_name"], filename: row["filename"],
             filenameStar: row["filename_star"], declaredType: row["declared_type"], detectedType: row["detected_type"],
             charset: row["charset"], size: row["size"], sha256: row["sha256"],
-            status: DocumentStatus(rawValue: row["status"]) ?? .queued, error: row["error"],
+            status: DocumentStatus(rawValue: row["status"]) ?? .queued, error: row["error"], note: row["note"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 

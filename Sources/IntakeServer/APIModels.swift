@@ -18,11 +18,12 @@ enum APIModels {
         let createdAt: Date
         // Only in GET /documents/{id}:
         let error: String?
+        let note: String?
         let attempts: Int?
         let updatedAt: Date?
 
         enum CodingKeys: String, CodingKey {
-            case id, field, filename, size, sha256, charset, status, error, attempts
+            case id, field, filename, size, sha256, charset, status, error, note, attempts
             case uploadID = "upload_id", filenameStar = "filename_star", declaredType = "declared_type"
             case detectedType = "detected_type", createdAt = "created_at", updatedAt = "updated_at"
         }
@@ -41,6 +42,7 @@ enum APIModels {
             status = record.status.rawValue
             createdAt = record.createdAt
             error = detailed ? record.error : nil
+            note = detailed ? record.note : nil
             attempts = detailed ? (detail?.attempts ?? 0) : nil
             updatedAt = detailed ? record.updatedAt : nil
         }
@@ -61,6 +63,7 @@ enum APIModels {
             try container.encode(createdAt, forKey: .createdAt)
             if let attempts {
                 try container.encode(error, forKey: .error)
+                try container.encode(note, forKey: .note)
                 try container.encode(attempts, forKey: .attempts)
                 try container.encode(updatedAt, forKey: .updatedAt)
             }
@@ -114,4 +117,54 @@ enum APIModels {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+
+    struct Chunk: Encodable {
+        let ordinal: Int
+        let start: Int
+        let end: Int
+        let text: String
+        init(_ record: ChunkRecord) {
+            ordinal = record.ordinal
+            start = record.start
+            end = record.end
+            text = record.text
+        }
+    }
+
+    struct ChunkList: Encodable {
+        let chunks: [Chunk]
+    }
+
+    struct SearchResult: Encodable {
+        let documentID: String
+        let filename: String?
+        let chunk: Int
+        let score: Double
+        let snippet: String
+
+        enum CodingKeys: String, CodingKey {
+            case documentID = "document_id", filename, chunk, score, snippet
+        }
+
+        init(_ hit: SearchHit) {
+            documentID = hit.documentID
+            filename = hit.filename
+            chunk = hit.chunk
+            score = (hit.score * 1000).rounded() / 1000
+            snippet = hit.snippet
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(documentID, forKey: .documentID)
+            try container.encode(filename, forKey: .filename)
+            try container.encode(chunk, forKey: .chunk)
+            try container.encode(score, forKey: .score)
+            try container.encode(snippet, forKey: .snippet)
+        }
+    }
+
+    struct SearchResults: Encodable {
+        let results: [SearchResult]
+    }
 }

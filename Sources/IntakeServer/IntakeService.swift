@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 public import Ingest
 public import IngestSQLite
+import KnowledgeBase
 import Logging
 import Multipart
 import ServiceLifecycle
@@ -45,6 +46,7 @@ public struct IntakeService: Sendable {
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)
         EventRoutes(service: self).add(to: router)
+        SearchRoutes(service: self).add(to: router)
         return router
     }
 
@@ -63,11 +65,22 @@ public struct IntakeService: Sendable {
             "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
             "unreferenced-blobs-removed": "\(removed)", "abandoned-idempotency-claims": "\(abandoned)",
         ])
-        var group = ServiceGroupConfiguration(
-            services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
+        services += workers().map { .init(service: $0) }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()
         configuration.logger.info("intake stopped")
+    }
+
+    /// ``ServerConfiguration/workers`` knowledge-base workers on this data directory, as services
+    /// that stop at graceful shutdown (a job they leave is taken again when its lease runs out).
+    public func workers() -> [WorkerService] {
+        (0..<configuration.workers).map { index in
+            WorkerService(worker: ProcessingWorker(
+                name: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(index)",
+                store: database, blobs: store, logger: configuration.logger))
+        }
     }
 
     /// The application serving the API on the configured address.

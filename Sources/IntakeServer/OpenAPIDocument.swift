@@ -47,6 +47,7 @@ enum OpenAPIDocument {
                 status: {type: string, enum: [queued, processing, processed, failed, dead]}
                 created_at: {type: string, format: date-time}
                 error: {type: [string, "null"], description: "Only in GET /documents/{id}."}
+                note: {type: [string, "null"], description: "Only in GET /documents/{id}: why a processed document has no passages."}
                 attempts: {type: integer, description: "Only in GET /documents/{id}."}
                 updated_at: {type: string, format: date-time, description: "Only in GET /documents/{id}."}
             Upload:
@@ -154,6 +155,58 @@ enum OpenAPIDocument {
                   content:
                     application/octet-stream: {}
                 "404": {$ref: "#/components/responses/Error"}
+          /documents/{id}/chunks:
+            get:
+              summary: The passages the document was cut into for search, in order (empty until it is processed).
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200":
+                  description: The chunks.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [chunks]
+                        properties:
+                          chunks:
+                            type: array
+                            items:
+                              type: object
+                              required: [ordinal, start, end, text]
+                              properties:
+                                ordinal: {type: integer, minimum: 0}
+                                start: {type: integer, minimum: 0, description: "Character offset in the extracted text."}
+                                end: {type: integer, minimum: 0, description: "Character offset after the passage."}
+                                text: {type: string}
+                "404": {$ref: "#/components/responses/Error"}
+          /search:
+            get:
+              summary: The passages of processed documents that best match some words (BM25), best first; a key searches its knowledge base only.
+              parameters:
+                - {name: q, in: query, required: true, description: "Words to look for (no query syntax).", schema: {type: string, maxLength: 1000}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
+                - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
+              responses:
+                "200":
+                  description: The results.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [results]
+                        properties:
+                          results:
+                            type: array
+                            items:
+                              type: object
+                              required: [document_id, filename, chunk, score, snippet]
+                              properties:
+                                document_id: {type: string}
+                                filename: {type: [string, "null"]}
+                                chunk: {type: integer, description: "The passage's ordinal in its document."}
+                                score: {type: number, description: "Relevance; higher is better."}
+                                snippet: {type: string, description: "An excerpt with each match between « and »."}
+                "400": {$ref: "#/components/responses/Error"}
           /documents/{id}/reprocess:
             post:
               summary: Queue a document again.

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// How long requests in flight may take to finish after SIGTERM or SIGINT.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// Knowledge-base workers run by the service (0: none; `intake worker` can run them apart).
+    public var workers: Int = 2
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")

@@ -107,6 +107,7 @@ struct IngestCommand: AsyncParsableCommand {
         if let dataDirectory {
             var configuration = ServerConfiguration()
             configuration.dataDirectory = dataDirectory
+            configuration.workers = 0
             var logger = Logger(label: "intake")
             logger.logLevel = .warning
             configuration.logger = logger

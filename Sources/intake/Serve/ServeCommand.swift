@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory.", valueName: "path"))
     var dataDirectory = EnvironmentDefaults.string("INTAKE_DATA_DIR", "./intake-data")
 
+    @Option(help: "Knowledge-base workers that extract, chunk and index queued documents (0: none; 'intake worker' runs them apart).")
+    var workers = EnvironmentDefaults.int("INTAKE_WORKERS", 2)
+
     @Option(help: "libmagic handles: how many uploads can be sniffed at once.")
     var sniffers = EnvironmentDefaults.int("INTAKE_SNIFFERS", 4)
 
@@ -48,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
@@ -63,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
+        configuration.workers = workers
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.limits = limitOptions.limits

@@ -1,0 +1,87 @@
+/// Where processed documents' passages are kept and searched.
+///
+/// A worker finishes a job with ``complete(_:chunks:note:)``: the document's chunks are replaced
+/// and it is marked processed in one transaction, so a search never sees half a document and a
+/// worker that lost its lease changes nothing.
+public protocol SearchIndex: Sendable {
+    /// Replaces the chunks of `job`'s document with `chunks` and marks it processed, with `note`
+    /// saying why there are none when that is so. Throws ``QueueError/leaseLost`` if the lease is
+    /// no longer the caller's.
+    func complete(_ job: ClaimedJob, chunks: [NewChunk], note: String?) async throws
+
+    /// The chunks of document `id`, in order.
+    func chunks(documentID id: String) async throws -> [ChunkRecord]
+
+    /// The passages that best match `query`, best first.
+    func search(_ query: SearchQuery) async throws -> [SearchHit]
+}
+
+/// A passage of a document's extracted text.
+public struct NewChunk: Sendable, Hashable {
+    /// 0, 1, 2… in document order.
+    public var ordinal: Int
+    /// Character offsets of the passage in the extracted text (`end` excluded).
+    public var start: Int
+    public var end: Int
+    public var text: String
+
+    public init(ordinal: Int, start: Int, end: Int, text: String) {
+        self.ordinal = ordinal
+        self.start = start
+        self.end = end
+        self.text = text
+    }
+}
+
+/// A stored chunk.
+public struct ChunkRecord: Sendable, Hashable {
+    public var documentID: String
+    public var ordinal: Int
+    public var start: Int
+    public var end: Int
+    public var text: String
+
+    public init(documentID: String, ordinal: Int, start: Int, end: Int, text: String) {
+        self.documentID = documentID
+        self.ordinal = ordinal
+        self.start = start
+        self.end = end
+        self.text = text
+    }
+}
+
+/// What to search for, and where.
+public struct SearchQuery: Sendable, Hashable {
+    /// Words to look for, as a person types them (no query syntax: every word is taken as is).
+    public var text: String
+    /// Only this knowledge base's documents; nil for all.
+    public var knowledgeBase: String?
+    /// At most this many results (1...100).
+    public var limit: Int
+
+    public init(text: String, knowledgeBase: String? = nil, limit: Int = 10) {
+        self.text = text
+        self.knowledgeBase = knowledgeBase
+        self.limit = limit
+    }
+}
+
+/// One passage that matched.
+public struct SearchHit: Sendable, Hashable {
+    public var documentID: String
+    public var filename: String?
+    /// The chunk's ordinal in its document.
+    public var chunk: Int
+    /// Relevance (BM25; higher is better).
+    public var score: Double
+    /// A short excerpt around the matches, with each match between `«` and `»`.
+    public var snippet: String
+
+    public init(documentID: String, filename: String?, chunk: Int, score: Double, snippet: String) {
+        self.documentID = documentID
+        self.filename = filename
+        self.chunk = chunk
+        self.score = score
+        self.snippet = snippet
+    }
+}

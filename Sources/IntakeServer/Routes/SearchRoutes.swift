@@ -1,0 +1,46 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Ingest
+import IngestSQLite
+
+/// `GET /search` and `GET /documents/{id}/chunks`.
+struct SearchRoutes {
+    let service: IntakeService
+
+    func add(to router: Router<IntakeRequestContext>) {
+        router.get("search") { request, context in try await search(request, context) }
+        router.get("documents/:id/chunks") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard try await service.database.document(id: id) != nil else { throw APIError.notFound("document \(id)") }
+            if let knowledgeBase = context.knowledgeBase, try await service.database.knowledgeBase(ofDocument: id) != knowledgeBase {
+                throw APIError.notFound("document \(id)")
+            }
+            let chunks = try await service.database.chunks(documentID: id)
+            return try jsonResponse(.ok, APIModels.ChunkList(chunks: chunks.map(APIModels.Chunk.init)))
+        }
+    }
+
+    /// `?q=words&limit=N[&knowledge_base=NAME]`: the caller's knowledge base only when it has a key.
+    private func search(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        guard let text = parameters.get("q"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError(.badRequest, code: "invalid_query", message: "q (the words to search for) is required")
+        }
+        guard text.utf8.count <= 1000 else {
+            throw APIError(.badRequest, code: "invalid_query", message: "q is at most 1,000 bytes")
+        }
+        var query = SearchQuery(text: text, knowledgeBase: context.knowledgeBase)
+        if parameters.get("knowledge_base") != nil {
+            query.knowledgeBase = try UploadRoutes.knowledgeBase(request, key: context.knowledgeBase)
+        }
+        if let limit = parameters.get("limit") {
+            guard let parsed = Int(limit), (1...100).contains(parsed) else {
+                throw APIError(.badRequest, code: "invalid_query", message: "limit must be a number from 1 to 100")
+            }
+            query.limit = parsed
+        }
+        let hits = try await service.database.search(query)
+        return try jsonResponse(.ok, APIModels.SearchResults(results: hits.map(APIModels.SearchResult.init)))
+    }
+}

@@ -1,0 +1,69 @@
+public import Foundation
+public import Ingest
+
+/// Turns a stored document into text, for one family of types. Library users add their own
+/// (another format, OCR, …) by conforming and putting theirs first in ``ProcessorRegistry``.
+public protocol DocumentProcessor: Sendable {
+    /// Whether this processor handles documents libmagic detected as `detectedType`.
+    func handles(detectedType: String) -> Bool
+
+    /// The text of `document`, whose bytes are at `document.path`.
+    func extract(_ document: ProcessingInput) async throws -> ExtractedText
+}
+
+/// A document to process: its catalog record and where its bytes are.
+public struct ProcessingInput: Sendable {
+    public var record: DocumentRecord
+    /// The blob's path (read-only).
+    public var path: String
+
+    public init(record: DocumentRecord, path: String) {
+        self.record = record
+        self.path = path
+    }
+
+    /// The bytes, read whole (processors of formats that need random access use them; none
+    /// keeps them past the job).
+    public func contents() throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+    }
+}
+
+/// What a processor got out of a document.
+public struct ExtractedText: Sendable, Hashable {
+    public var text: String
+    /// Why there is no text, when there is none on purpose (an image).
+    public var note: String?
+
+    public init(text: String, note: String? = nil) {
+        self.text = text
+        self.note = note
+    }
+}
+
+/// Why a document could not be processed; the message is what users see as its `error`.
+public struct ProcessingError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The processors to try, in order: the first that handles a type wins.
+public struct ProcessorRegistry: Sendable {
+    public var processors: [any DocumentProcessor]
+
+    public init(processors: [any DocumentProcessor]) {
+        self.processors = processors
+    }
+
+    /// The built-in processors: text and Markdown, HTML, CSV, JSON, XML, PDF (pdftotext), Office
+    /// Open XML, OpenDocument and EPUB, and images (no text).
+    public static let builtIn = ProcessorRegistry(processors: [
+        HTMLExtractor(), CSVExtractor(), JSONExtractor(), ZipDocumentExtractor(), XMLExtractor(),
+        PDFExtractor(), PlainTextExtractor(), ImageProcessor(),
+    ])
+
+    public func processor(for detectedType: String) -> (any DocumentProcessor)? {
+        processors.first { $0.handles(detectedType: detectedType) }
+    }
+}

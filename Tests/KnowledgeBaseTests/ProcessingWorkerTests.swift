@@ -1,0 +1,150 @@
+import Foundation
+import Ingest
+import IngestSQLite
+import KnowledgeBase
+import Logging
+import Multipart
+import Testing
+
+/// A data directory with the real upload pipeline (blob store, libmagic, SQLite) and workers.
+struct Pipeline {
+    static let sniffer = try! MagicSniffer(handles: 2)
+    let directory: String
+    let blobs: BlobStore
+    let store: SQLiteStore
+    let ingestor: Ingestor
+
+    init(retry: RetryPolicy = RetryPolicy()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-worker-\(UUID().uuidString)").path
+        blobs = try BlobStore(root: directory)
+        store = try SQLiteStore(path: directory + "/intake.sqlite", retry: retry, jitter: { 0 })
+        ingestor = Ingestor(store: blobs, sniffer: Self.sniffer, catalog: store)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Uploads the fixture `name` as one file part; returns its document id.
+    func upload(_ name: String) async throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try [UInt8](Data(contentsOf: root.appendingPathComponent("Fixtures/documents/\(name)")))
+        var writer = MultipartWriter()
+        let body = writer.fileHead(name: "doc", filename: name) + data + writer.end()
+        let receipt = try await ingestor.ingest(contentType: writer.contentType, body: [body].async, knowledgeBase: "kb")
+        return receipt.documents[0].id
+    }
+
+    func worker(_ name: String, registry: ProcessorRegistry = .builtIn, lease: Duration = .seconds(60)) -> ProcessingWorker {
+        var worker = ProcessingWorker(name: name, store: store, blobs: blobs, registry: registry, logger: Logger(label: "test"))
+        worker.lease = lease
+        worker.idleWait = .milliseconds(20)
+        return worker
+    }
+}
+
+extension Array where Element == [UInt8] {
+    /// The array as an async sequence of chunks.
+    var async: AsyncStream<[UInt8]> {
+        AsyncStream { continuation in
+            for chunk in self { continuation.yield(chunk) }
+            continuation.finish()
+        }
+    }
+}
+
+/// Fails every document it is given, as a broken converter would.
+struct PoisonProcessor: DocumentProcessor {
+    func handles(detectedType: String) -> Bool { true }
+    func extract(_ document: ProcessingInput) async throws -> ExtractedText {
+        throw ProcessingError("the converter crashed on \(document.record.filename ?? "?")")
+    }
+}
+
+@Suite("ProcessingWorker")
+struct ProcessingWorkerTests {
+    @Test func anUploadedDocumentBecomesSearchablePassages() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("sample.md")
+        #expect(try await pipeline.worker("w1").processNext())
+        #expect(try await pipeline.worker("w1").processNext() == false)  // nothing left
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .processed)
+        #expect(document.note == nil)
+        let chunks = try await pipeline.store.chunks(documentID: id)
+        #expect(chunks.map(\.text) == ["# Setup guide\n\nInstall the service, then start it with one command.",
+                                       "## Troubleshooting\n\nIf the port is taken, choose another with --port."]
+            || chunks.count == 1)
+        let hits = try await pipeline.store.search(SearchQuery(text: "port taken"))
+        #expect(hits.first?.documentID == id)
+        let states = try await pipeline.store.events(after: 0, limit: 10).map(\.state)
+        #expect(states == [.queued, .processing, .processed])
+    }
+
+    @Test func anImageIsProcessedWithNoPassagesAndANote() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("sample.png")
+        #expect(try await pipeline.worker("w1").processNext())
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .processed)
+        #expect(document.note == "image/png has no text to extract (images are not read by OCR)")
+        #expect(try await pipeline.store.chunks(documentID: id).isEmpty)
+    }
+
+    @Test func aPoisonDocumentIsRetriedThenDeadWithItsError() async throws {
+        let pipeline = try Pipeline(retry: RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(1)))
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("sample.txt")
+        let worker = pipeline.worker("w1", registry: ProcessorRegistry(processors: [PoisonProcessor()]))
+        for attempt in 1...3 {
+            try await Task.sleep(for: .milliseconds(5))  // past the backoff
+            #expect(try await worker.processNext(), "attempt \(attempt)")
+        }
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(try await worker.processNext() == false)  // dead: never claimed again
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .dead)
+        #expect(document.error == "the converter crashed on sample.txt")
+        #expect(try await pipeline.store.job(documentID: id)?.attempts == 3)
+        let states = try await pipeline.store.events(after: 0, limit: 20).map(\.state)
+        #expect(states == [.queued, .processing, .failed, .processing, .failed, .processing, .dead])
+    }
+
+    @Test func aJobWhoseWorkerDiedIsFinishedByAnotherWhenItsLeaseRunsOut() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("sample.txt")
+        // Worker A claims the job and dies without a word.
+        _ = try #require(try await pipeline.store.claim(worker: "dead-worker", lease: .milliseconds(200)))
+        #expect(try await pipeline.worker("w2").processNext() == false)  // held by the lease
+        let survivor = Task { await pipeline.worker("w2", lease: .milliseconds(400)).run() }
+        defer { survivor.cancel() }
+        for _ in 0..<100 where try await pipeline.store.document(id: id)?.status != .processed {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        survivor.cancel()
+        #expect(try await pipeline.store.document(id: id)?.status == .processed)
+        #expect(try await pipeline.store.job(documentID: id)?.attempts == 2)
+    }
+
+    @Test func aLongJobKeepsItsLeaseByHeartbeats() async throws {
+        struct SlowProcessor: DocumentProcessor {
+            func handles(detectedType: String) -> Bool { true }
+            func extract(_ document: ProcessingInput) async throws -> ExtractedText {
+                try await Task.sleep(for: .milliseconds(700))
+                return ExtractedText(text: "slow but done")
+            }
+        }
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("sample.txt")
+        // The lease is 300 ms; the work takes 700 ms: only heartbeats keep the job.
+        let slow = pipeline.worker("slow", registry: ProcessorRegistry(processors: [SlowProcessor()]), lease: .milliseconds(300))
+        let work = Task { try await slow.processNext() }
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(try await pipeline.store.reapExpiredLeases() == 0)
+        #expect(try await work.value)
+        #expect(try await pipeline.store.document(id: id)?.status == .processed)
+        #expect(try await pipeline.store.job(documentID: id)?.attempts == 1)
+    }
+}

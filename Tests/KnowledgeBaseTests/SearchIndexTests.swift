@@ -1,0 +1,92 @@
+import Foundation
+import Ingest
+import IngestSQLite
+import KnowledgeBase
+import Testing
+
+/// A fresh SQLite store in a temporary directory.
+struct TemporaryStore {
+    let directory: String
+    let store: SQLiteStore
+
+    init(retry: RetryPolicy = RetryPolicy()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-kb-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory + "/intake.sqlite", retry: retry, jitter: { 0 })
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Records a document and processes it with `text` as its extracted text.
+    @discardableResult
+    func indexed(_ filename: String, _ text: String, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
+        let receipt = try await store.record(NewUpload(knowledgeBase: knowledgeBase, fields: [], documents: [
+            NewDocument(fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: "text/plain",
+                        charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64)),
+        ]))
+        let job = try #require(try await store.claim(worker: "test", lease: .seconds(60)))
+        try await store.complete(job, chunks: chunker.chunks(of: text), note: nil)
+        return receipt.documents[0].id
+    }
+}
+
+@Suite("Search index (SQLite FTS5)")
+struct SearchIndexTests {
+    @Test func theMostRelevantPassageComesFirstWithAMarkedSnippet() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let chunking = try await temporary.indexed("chunking.md", "Chunking cuts text into passages. Overlap keeps sentences whole across passages; chunking is tuned by size.")
+        let search = try await temporary.indexed("search.md", "Search ranks passages with BM25 and shows a snippet.")
+        try await temporary.indexed("other.md", "Nothing about the topic at all, just words.")
+        let hits = try await temporary.store.search(SearchQuery(text: "chunking overlap"))
+        #expect(hits.map(\.documentID) == [chunking])
+        #expect(hits[0].filename == "chunking.md")
+        #expect(hits[0].snippet.contains("«Chunking»") && hits[0].snippet.contains("«Overlap»"))
+        #expect(hits[0].score > 0)
+        let ranked = try await temporary.store.search(SearchQuery(text: "passages BM25 snippet"))
+        #expect(ranked.map(\.documentID) == [search, chunking])
+        #expect(ranked[0].score > ranked[1].score)
+    }
+
+    @Test func searchIsScopedToAKnowledgeBase() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let legal = try await temporary.indexed("a.md", "contract renewal terms", knowledgeBase: "legal")
+        let sales = try await temporary.indexed("b.md", "contract pricing for renewal", knowledgeBase: "sales")
+        #expect(try await temporary.store.search(SearchQuery(text: "contract", knowledgeBase: "legal")).map(\.documentID) == [legal])
+        #expect(try await temporary.store.search(SearchQuery(text: "contract", knowledgeBase: "sales")).map(\.documentID) == [sales])
+        #expect(try await temporary.store.search(SearchQuery(text: "contract")).count == 2)
+    }
+
+    @Test func whateverAPersonTypesIsWordsNotQuerySyntax() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let id = try await temporary.indexed("a.md", "near the NOT operator and a quote")
+        for query in ["\"unbalanced", "NOT", "a AND (", "col:umn*", "-", "near(\"the\")", "'; DROP TABLE chunks; --"] {
+            _ = try await temporary.store.search(SearchQuery(text: query))
+        }
+        #expect(try await temporary.store.search(SearchQuery(text: "NOT operator")).map(\.documentID) == [id])
+        #expect(try await temporary.store.search(SearchQuery(text: "  ,;  ")).isEmpty)
+    }
+
+    @Test func deletingADocumentRemovesItsChunksFromTheIndex() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let id = try await temporary.indexed("a.md", "an unforgettable phrase")
+        #expect(try await temporary.store.chunks(documentID: id).count == 1)
+        #expect(try await temporary.store.deleteDocument(id: id))
+        #expect(try await temporary.store.chunks(documentID: id).isEmpty)
+        #expect(try await temporary.store.search(SearchQuery(text: "unforgettable")).isEmpty)
+    }
+
+    @Test func reprocessingReplacesTheChunks() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let id = try await temporary.indexed("a.md", "old words")
+        #expect(try await temporary.store.enqueue(documentID: id))
+        let job = try #require(try await temporary.store.claim(worker: "w", lease: .seconds(60)))
+        try await temporary.store.complete(job, chunks: Chunker().chunks(of: "new words"), note: nil)
+        #expect(try await temporary.store.chunks(documentID: id).map(\.text) == ["new words"])
+        #expect(try await temporary.store.search(SearchQuery(text: "old")).isEmpty)
+    }
+}
