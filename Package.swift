@@ -72,6 +72,8 @@ let package = Package(
             name: "IntakeServer",
             dependencies: [
                 "KnowledgeBase",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

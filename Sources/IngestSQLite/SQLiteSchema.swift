@@ -112,6 +112,15 @@ enum SQLiteSchema {
                 END;
                 """)
         }
+        migrator.registerMigration("v6: webhook cursors") { db in
+            // Per webhook URL, the last status event delivered: delivery resumes after it.
+            try db.execute(sql: """
+                CREATE TABLE webhook_cursors (
+                    url TEXT PRIMARY KEY NOT NULL,
+                    last_event_id INTEGER NOT NULL CHECK (last_event_id >= 0)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -167,4 +167,25 @@ enum APIModels {
     struct SearchResults: Encodable {
         let results: [SearchResult]
     }
+
+    struct WebhookEvent: Encodable {
+        let eventID: Int64
+        let type: String
+        let state: String
+        let time: Date
+        let document: Document?
+
+        enum CodingKeys: String, CodingKey {
+            case eventID = "event_id", type, state, time, document
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(eventID, forKey: .eventID)
+            try container.encode(type, forKey: .type)
+            try container.encode(state, forKey: .state)
+            try container.encode(time, forKey: .time)
+            try container.encode(document, forKey: .document)
+        }
+    }
 }

@@ -67,6 +67,9 @@ public struct IntakeService: Sendable {
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += workers().map { .init(service: $0) }
+        if let webhook = configuration.webhook {
+            services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, logger: configuration.logger)))
+        }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()

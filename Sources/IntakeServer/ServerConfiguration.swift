@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(30)
     /// Knowledge-base workers run by the service (0: none; `intake worker` can run them apart).
     public var workers: Int = 2
+    /// Where to post terminal document transitions, and the HMAC secret to sign them with.
+    public var webhook: (url: String, secret: String)? = nil
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")

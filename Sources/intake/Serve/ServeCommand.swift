@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import IngestSQLite
 import IntakeServer
 import Logging
@@ -34,6 +35,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Knowledge-base workers that extract, chunk and index queued documents (0: none; 'intake worker' runs them apart).")
     var workers = EnvironmentDefaults.int("INTAKE_WORKERS", 2)
 
+    @Option(name: .customLong("webhook"), help: ArgumentHelp("Post each document that ends processed or dead to this URL (default: INTAKE_WEBHOOK), as JSON signed with HMAC-SHA256 (Intake-Signature), retried until accepted.", valueName: "url"))
+    var webhookOption: String?
+
+    @Option(name: .customLong("webhook-secret"), help: ArgumentHelp("The secret that signs webhook posts (default: INTAKE_WEBHOOK_SECRET).", valueName: "secret"))
+    var webhookSecretOption: String?
+
+    /// Optional options cannot have a default, so the environment is read here.
+    private var webhook: String? { webhookOption ?? EnvironmentDefaults.optionalString("INTAKE_WEBHOOK") }
+    private var webhookSecret: String? { webhookSecretOption ?? EnvironmentDefaults.optionalString("INTAKE_WEBHOOK_SECRET") }
+
     @Option(help: "libmagic handles: how many uploads can be sniffed at once.")
     var sniffers = EnvironmentDefaults.int("INTAKE_SNIFFERS", 4)
 
@@ -51,6 +62,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
+        if let webhook {
+            guard let url = URL(string: webhook), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--webhook must be an http:// or https:// URL, not '\(webhook)'.")
+            }
+            guard let secret = webhookSecret, secret.utf8.count >= 16 else {
+                throw ValidationError("--webhook needs --webhook-secret (at least 16 characters) to sign its posts.")
+            }
+        }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
@@ -68,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
         configuration.workers = workers
+        if let webhook, let webhookSecret { configuration.webhook = (webhook, webhookSecret) }
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)
         configuration.limits = limitOptions.limits

@@ -1,0 +1,24 @@
+import GRDB
+
+/// Where each webhook's delivery stands: the id of the last status event it received.
+extension SQLiteStore {
+    /// The last event delivered to `url`; a new webhook starts at the newest event, so it is sent
+    /// what happens from now on.
+    public func webhookCursor(url: String) async throws -> Int64 {
+        try await write { db in
+            if let cursor = try Int64.fetchOne(db, sql: "SELECT last_event_id FROM webhook_cursors WHERE url = ?", arguments: [url]) {
+                return cursor
+            }
+            let newest = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM status_events") ?? 0
+            try db.execute(sql: "INSERT INTO webhook_cursors (url, last_event_id) VALUES (?, ?)", arguments: [url, newest])
+            return newest
+        }
+    }
+
+    /// Records that `url` received every event up to `eventID`.
+    public func advanceWebhookCursor(url: String, to eventID: Int64) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE webhook_cursors SET last_event_id = max(last_event_id, ?) WHERE url = ?", arguments: [eventID, url])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingest
+import IngestSQLite
+import IntakeServer
+import KnowledgeBase
+import Logging
+import Synchronization
+import Testing
+
+/// What a webhook receiver got.
+final class ReceivedPosts: Sendable {
+    struct Post: Sendable {
+        let eventID: String?
+        let signature: String?
+        let body: [UInt8]
+    }
+    private let posts = Mutex<[Post]>([])
+    func add(_ post: Post) -> Int { posts.withLock { $0.append(post); return $0.count } }
+    var all: [Post] { posts.withLock { $0 } }
+}
+
+@Suite struct WebhookTests {
+    @Test func aReceiverThatFailsTwiceGetsTheEventOnceItAcceptsSignedTheSameEachTime() async throws {
+        let live = try LiveService()
+        let received = ReceivedPosts()
+        let receiver = Router()
+        receiver.post("hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let count = received.add(.init(
+                eventID: request.headers[HTTPField.Name("Intake-Event-Id")!], signature: request.headers[HTTPField.Name("Intake-Signature")!],
+                body: Array(body.readableBytesView)))
+            return Response(status: count <= 2 ? .internalServerError : .noContent)
+        }
+        let secret = "a-webhook-secret-of-some-length"
+        try await Application(router: receiver, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            let url = "http://127.0.0.1:\(client.port!)/hook"
+            _ = try await live.service.database.webhookCursor(url: url)  // subscribed before the document exists
+            var deliverer = WebhookDeliverer(url: url, secret: secret, database: live.service.database, logger: Logger(label: "test"))
+            deliverer.baseDelay = .milliseconds(20)
+            deliverer.pollInterval = .milliseconds(20)
+            let delivering = Task { try await deliverer.run() }
+            defer { delivering.cancel() }
+
+            let (body, contentType) = uploadBody(file: "sample.md", type: nil, data: try fixture("sample.md"))
+            try await live.test(keepData: true) { api in
+                let created = try await api.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+                #expect(created.status == .created)
+            }
+            let worker = try #require(live.service.workers().first).worker
+            let processed = try await worker.processNext()
+            #expect(processed)
+
+            for _ in 0..<200 where received.all.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(200))  // nothing more comes once it was accepted
+            let posts = received.all
+            #expect(posts.count == 3)
+            #expect(Set(posts.map(\.body)).count == 1)
+            #expect(Set(posts.map(\.eventID)).count == 1)
+            for post in posts {
+                // Intake-Signature: t=UNIX,v1=HEX with HEX = HMAC-SHA256(secret, "UNIX." + body)
+                let fields = Dictionary(uniqueKeysWithValues: (post.signature ?? "").split(separator: ",").map {
+                    let pair = $0.split(separator: "=", maxSplits: 1)
+                    return (String(pair[0]), String(pair[1]))
+                })
+                let timestamp = try #require(fields["t"])
+                let expected = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).".utf8) + post.body, using: SymmetricKey(data: Array(secret.utf8)))
+                #expect(fields["v1"] == expected.map { String(format: "%02x", $0) }.joined())
+            }
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(posts[0].body)) as? [String: Any])
+            #expect(event["type"] as? String == "document.processed")
+            #expect((event["document"] as? [String: Any])?["filename"] as? String == "sample.md")
+            #expect((event["document"] as? [String: Any])?["status"] as? String == "processed")
+            #expect(String(event["event_id"] as? Int ?? -1) == posts[0].eventID)
+            let cursor = try await live.service.database.webhookCursor(url: url)
+            #expect(cursor >= Int64(event["event_id"] as? Int ?? .max))
+        }
+        try? FileManager.default.removeItem(atPath: live.directory)
+    }
+}
