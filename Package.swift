@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
         .executable(name: "services-peer", targets: ["services-peer"]),
+        .executable(name: "kb-bench", targets: ["kb-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -135,6 +136,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/services-peer"
+        ),
+        .executableTarget(
+            name: "kb-bench",
+            dependencies: [
+                "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/kb-bench"
         ),
         .executableTarget(
             name: "ingest-bench",

@@ -82,7 +82,7 @@ public struct IntakeService: Sendable {
         (0..<configuration.workers).map { index in
             WorkerService(worker: ProcessingWorker(
                 name: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(index)",
-                store: database, blobs: store, logger: configuration.logger))
+                store: database, blobs: store, chunker: configuration.chunker, logger: configuration.logger))
         }
     }
 

@@ -1,4 +1,5 @@
 public import Ingest
+public import KnowledgeBase
 public import Logging
 public import Multipart
 
@@ -23,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(30)
     /// Knowledge-base workers run by the service (0: none; `intake worker` can run them apart).
     public var workers: Int = 2
+    /// How workers cut extracted text into passages.
+    public var chunker: Chunker = Chunker()
     /// Where to post terminal document transitions, and the HMAC secret to sign them with.
     public var webhook: (url: String, secret: String)? = nil
     /// libmagic handles: as many uploads can be sniffed at once.

@@ -58,6 +58,17 @@ struct SearchIndexTests {
         #expect(try await temporary.store.search(SearchQuery(text: "contract")).count == 2)
     }
 
+    @Test func aSmallKnowledgeBaseFindsItsPassageUnderManyBetterOnesOfAnother() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        for index in 0..<30 {
+            try await temporary.indexed("big-\(index).md", "contract contract contract clause \(index)", knowledgeBase: "big")
+        }
+        let small = try await temporary.indexed("small.md", "a long text that mentions a contract only once among many other words", knowledgeBase: "small")
+        #expect(try await temporary.store.search(SearchQuery(text: "contract", knowledgeBase: "small", limit: 1)).map(\.documentID) == [small])
+        #expect(try await temporary.store.search(SearchQuery(text: "contract", limit: 5)).allSatisfy { $0.filename?.hasPrefix("big-") == true })
+    }
+
     @Test func whateverAPersonTypesIsWordsNotQuerySyntax() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }

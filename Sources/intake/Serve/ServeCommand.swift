@@ -57,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
     var allowAnonymous = false
 
+    @OptionGroup(title: "Passages")
+    var chunkOptions: ChunkOptions
+
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
@@ -87,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
         configuration.workers = workers
+        configuration.chunker = chunkOptions.chunker
         if let webhook, let webhookSecret { configuration.webhook = (webhook, webhookSecret) }
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)

@@ -28,6 +28,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long a claimed job is held before another worker may take it.", valueName: "seconds"))
     var lease = 60
 
+    @OptionGroup(title: "Passages")
+    var chunkOptions: ChunkOptions
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard lease >= 2 else { throw ValidationError("--lease must be at least 2 seconds.") }
@@ -37,6 +40,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = dataDirectory
         configuration.workers = workers
+        configuration.chunker = chunkOptions.chunker
         configuration.snifferHandles = 1
         var logger = Logger(label: "intake-worker")
         logger.logLevel = .info
