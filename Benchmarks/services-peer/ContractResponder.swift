@@ -9,16 +9,17 @@ struct ContractResponder<Base: HTTPResponder<IntakeRequestContext>>: HTTPRespond
     let base: Base
 
     func respond(to request: Request, context: IntakeRequestContext) async throws -> Response {
-        var response: Response
-        do {
-            response = try await base.respond(to: request, context: context)
-        } catch var error as APIError where error.code == "not_multipart" {
-            error.status = .badRequest
-            throw error
-        }
-        guard request.method == .post, request.uri.path == "/uploads", response.status == .created else { return response }
+        var response = try await base.respond(to: request, context: context)
+        guard request.method == .post, request.uri.path == "/uploads" else { return response }
+        guard response.status == .created || response.status == .unsupportedMediaType else { return response }
         let collector = CollectingWriter()
         try await response.body.write(collector)
+        if response.status == .unsupportedMediaType {
+            // The router has turned the APIError into a response already; keep its body.
+            if String(decoding: collector.bytes, as: UTF8.self).contains("\"not_multipart\"") { response.status = .badRequest }
+            response.body = ResponseBody(byteBuffer: ByteBuffer(bytes: collector.bytes))
+            return response
+        }
         let upload = try JSONDecoder().decode(Upload.self, from: collector.bytes)
         let files = Files(files: upload.documents.map { .init(filename: $0.filename, size: $0.size, sha256: $0.sha256) })
         let data = try JSONEncoder().encode(files)

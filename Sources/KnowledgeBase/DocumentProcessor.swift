@@ -16,16 +16,31 @@ public struct ProcessingInput: Sendable {
     public var record: DocumentRecord
     /// The blob's path (read-only).
     public var path: String
+    /// The most bytes of text worth reading: a processor of a text format reads no more than
+    /// this (``text()``), and the worker indexes no more than this of any extracted text.
+    public var maximumTextBytes: Int
 
-    public init(record: DocumentRecord, path: String) {
+    public init(record: DocumentRecord, path: String, maximumTextBytes: Int = 8 << 20) {
         self.record = record
         self.path = path
+        self.maximumTextBytes = maximumTextBytes
     }
 
     /// The bytes, read whole (processors of formats that need random access use them; none
     /// keeps them past the job).
     public func contents() throws -> Data {
         try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+    }
+
+    /// The file as text, decoded by byte-order mark or charset, reading at most
+    /// ``maximumTextBytes`` from its start (a 1 GiB log file costs no more memory than its first
+    /// megabytes); `isTruncated` says whether there was more.
+    public func text() throws -> (text: String, isTruncated: Bool) {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let prefix = try handle.read(upToCount: maximumTextBytes) ?? Data()
+        let more = prefix.count == maximumTextBytes ? try handle.read(upToCount: 1).map { !$0.isEmpty } ?? false : false
+        return (TextDecoding.decode(prefix, charset: record.charset), more)
     }
 }
 
@@ -34,10 +49,13 @@ public struct ExtractedText: Sendable, Hashable {
     public var text: String
     /// Why there is no text, when there is none on purpose (an image).
     public var note: String?
+    /// Whether the document had more text than was read (``ProcessingInput/maximumTextBytes``).
+    public var isTruncated: Bool
 
-    public init(text: String, note: String? = nil) {
+    public init(text: String, note: String? = nil, isTruncated: Bool = false) {
         self.text = text
         self.note = note
+        self.isTruncated = isTruncated
     }
 }
 

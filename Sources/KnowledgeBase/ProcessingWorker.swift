@@ -20,6 +20,9 @@ public struct ProcessingWorker: Sendable {
     public var lease: Duration = .seconds(60)
     /// How long to wait when the queue is empty.
     public var idleWait: Duration = .milliseconds(500)
+    /// The most bytes of extracted text indexed per document (the rest is left out, and the
+    /// document's note says so): memory per job stays bounded whatever the upload's size.
+    public var maximumTextBytes = 8 << 20
 
     public init(name: String, store: any Store, blobs: BlobStore, registry: ProcessorRegistry = .builtIn, chunker: Chunker = Chunker(), logger: Logger) {
         self.name = name
@@ -87,9 +90,28 @@ public struct ProcessingWorker: Sendable {
         guard let processor = registry.processor(for: record.detectedType) else {
             throw ProcessingError("no processor reads \(record.detectedType)")
         }
-        let extracted = try await processor.extract(ProcessingInput(record: record, path: blobs.path(of: record.sha256)))
+        let input = ProcessingInput(record: record, path: blobs.path(of: record.sha256), maximumTextBytes: maximumTextBytes)
+        var extracted = try await processor.extract(input)
+        if extracted.text.utf8.count > maximumTextBytes {
+            extracted.text = Self.prefix(of: extracted.text, utf8Bytes: maximumTextBytes)
+            extracted.isTruncated = true
+        }
         let chunks = chunker.chunks(of: extracted.text)
-        return (chunks, extracted.note ?? (chunks.isEmpty ? "no text was found in the document" : nil))
+        let limitNote = extracted.isTruncated ? "only the first \(Self.size(maximumTextBytes)) of text were indexed" : nil
+        return (chunks, [extracted.note, limitNote].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+            ?? (chunks.isEmpty ? "no text was found in the document" : nil))
+    }
+
+    private static func size(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+
+    /// The longest prefix of `text` of at most `utf8Bytes` bytes that ends on a character.
+    private static func prefix(of text: String, utf8Bytes: Int) -> String {
+        let utf8 = text.utf8
+        var end = utf8.index(utf8.startIndex, offsetBy: utf8Bytes)
+        while end > utf8.startIndex, String.Index(end, within: text) == nil { end = utf8.index(before: end) }
+        return String(text[..<end])
     }
 
     /// Runs `work` while renewing `job`'s lease every third of it; if the lease is lost, the work
@@ -111,4 +133,8 @@ public struct ProcessingWorker: Sendable {
             throw CancellationError()
         }
     }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -26,7 +26,11 @@ struct Pipeline {
     /// Uploads the fixture `name` as one file part; returns its document id.
     func upload(_ name: String) async throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let data = try [UInt8](Data(contentsOf: root.appendingPathComponent("Fixtures/documents/\(name)")))
+        return try await upload(name, data: try [UInt8](Data(contentsOf: root.appendingPathComponent("Fixtures/documents/\(name)"))))
+    }
+
+    /// Uploads `data` as a file part named `name`; returns its document id.
+    func upload(_ name: String, data: [UInt8]) async throws -> String {
         var writer = MultipartWriter()
         let body = writer.fileHead(name: "doc", filename: name) + data + writer.end()
         let receipt = try await ingestor.ingest(contentType: writer.contentType, body: [body].async, knowledgeBase: "kb")
@@ -125,6 +129,22 @@ struct ProcessingWorkerTests {
         survivor.cancel()
         #expect(try await pipeline.store.document(id: id)?.status == .processed)
         #expect(try await pipeline.store.job(documentID: id)?.attempts == 2)
+    }
+
+    @Test func onlyTheFirstMegabytesOfAHugeTextAreReadAndIndexedWithANoteSayingSo() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let line = Array("A line of a very long log file, repeated many times over.\n".utf8)
+        let id = try await pipeline.upload("huge.log", data: Array((0..<10_000).map { _ in line }.joined()))
+        var worker = pipeline.worker("w1")
+        worker.maximumTextBytes = 100_000
+        #expect(try await worker.processNext())
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .processed)
+        #expect(document.note == "only the first 100000 bytes of text were indexed")
+        let chunks = try await pipeline.store.chunks(documentID: id)
+        #expect(chunks.first?.start == 0)
+        #expect(try #require(chunks.last).end <= 100_000)
     }
 
     @Test func aLongJobKeepsItsLeaseByHeartbeats() async throws {

@@ -9,9 +9,9 @@ public struct CSVExtractor: DocumentProcessor {
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
-        let text = TextDecoding.decode(try document.contents(), charset: document.record.charset)
+        let (text, isTruncated) = try document.text()
         let separator: Character = document.record.detectedType == "text/tab-separated-values" ? "\t" : ","
-        return ExtractedText(text: Self.rows(of: text, separator: separator).map { $0.joined(separator: ", ") }.joined(separator: "\n"))
+        return ExtractedText(text: Self.rows(of: text, separator: separator).map { $0.joined(separator: ", ") }.joined(separator: "\n"), isTruncated: isTruncated)
     }
 
     static func rows(of text: String, separator: Character) -> [[String]] {

@@ -12,7 +12,8 @@ public struct HTMLExtractor: DocumentProcessor {
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
-        ExtractedText(text: Self.text(ofHTML: TextDecoding.decode(try document.contents(), charset: document.record.charset)))
+        let (html, isTruncated) = try document.text()
+        return ExtractedText(text: Self.text(ofHTML: html), isTruncated: isTruncated)
     }
 
     private static let blockElements: Set<String> = [

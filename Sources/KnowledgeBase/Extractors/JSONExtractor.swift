@@ -11,6 +11,9 @@ public struct JSONExtractor: DocumentProcessor {
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
+        guard document.record.size <= document.maximumTextBytes else {
+            throw ProcessingError("the JSON document is \(document.record.size) bytes; at most \(document.maximumTextBytes) are read")
+        }
         let data = try document.contents()
         let value: Any
         do {

@@ -9,7 +9,8 @@ public struct PlainTextExtractor: DocumentProcessor {
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
-        ExtractedText(text: TextDecoding.decode(try document.contents(), charset: document.record.charset))
+        let (text, isTruncated) = try document.text()
+        return ExtractedText(text: text, isTruncated: isTruncated)
     }
 }
 

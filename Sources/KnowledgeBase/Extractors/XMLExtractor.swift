@@ -13,7 +13,10 @@ public struct XMLExtractor: DocumentProcessor {
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
-        ExtractedText(text: try XMLText.collect(try document.contents(), rules: .anyElement))
+        guard document.record.size <= document.maximumTextBytes else {
+            throw ProcessingError("the XML document is \(document.record.size) bytes; at most \(document.maximumTextBytes) are read")
+        }
+        return ExtractedText(text: try XMLText.collect(try document.contents(), rules: .anyElement))
     }
 }
 

@@ -36,17 +36,8 @@ struct IngestCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Files and folders to upload.", valueName: "path"))
     var paths: [String]
 
-    @Option(help: ArgumentHelp("The Intake server, e.g. http://127.0.0.1:8080 (default: INTAKE_SERVER).", valueName: "url"))
-    var server: String?
-
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Ingest straight into this local data directory instead of a server.", valueName: "path"))
-    var dataDirectory: String?
-
-    @Option(name: .customLong("api-key"), help: ArgumentHelp("The API key (default: INTAKE_API_KEY).", valueName: "key"))
-    var apiKey: String?
-
-    @Option(name: .customLong("knowledge-base"), help: ArgumentHelp("The knowledge base, when the server has no keys or with --data-dir (default: default).", valueName: "name"))
-    var knowledgeBase: String?
+    @OptionGroup(title: "Where to")
+    var destination: TargetOptions
 
     @Option(help: "Files uploaded at once.")
     var concurrency = 4
@@ -73,10 +64,6 @@ struct IngestCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER")) != nil || dataDirectory != nil else {
-            throw ValidationError("Give --server URL (or INTAKE_SERVER) to upload to a server, or --data-dir PATH to ingest locally.")
-        }
-        guard server == nil || dataDirectory == nil else { throw ValidationError("Give either --server or --data-dir, not both.") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1.") }
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1.") }
         _ = try parsedFields()
@@ -104,7 +91,8 @@ struct IngestCommand: AsyncParsableCommand {
         let ingest = BulkIngest(concurrency: concurrency, fields: try parsedFields(), retry: RetryPolicy(maximumAttempts: attempts), dryRun: dryRun)
 
         let summary: IngestSummary
-        if let dataDirectory {
+        switch try destination.target {
+        case .dataDirectory(let dataDirectory):
             var configuration = ServerConfiguration()
             configuration.dataDirectory = dataDirectory
             configuration.workers = 0
@@ -112,15 +100,11 @@ struct IngestCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             configuration.logger = logger
             let service = try IntakeService(configuration: configuration)
-            let target = LocalTarget(service: service, knowledgeBase: knowledgeBase ?? "default")
+            let target = LocalTarget(service: service, knowledgeBase: destination.knowledgeBase ?? "default")
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
-        } else {
-            let address = server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER") ?? ""
-            guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw ValidationError("--server must be an http:// or https:// URL, not '\(address)'.")
-            }
+        case .server(let url, let apiKey):
             let client = RemoteTarget.makeClient(connections: concurrency)
-            let target = RemoteTarget(server: url, apiKey: apiKey ?? EnvironmentDefaults.optionalString("INTAKE_API_KEY"), knowledgeBase: knowledgeBase, client: client)
+            let target = RemoteTarget(server: url, apiKey: apiKey, knowledgeBase: destination.knowledgeBase, client: client)
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
             try await client.shutdown()
         }

@@ -15,17 +15,8 @@ struct SearchCommand: AsyncParsableCommand {
     @Argument(help: "The words to look for.")
     var words: [String]
 
-    @Option(help: ArgumentHelp("The Intake server (default: INTAKE_SERVER).", valueName: "url"))
-    var server: String?
-
-    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Search this local data directory instead of a server.", valueName: "path"))
-    var dataDirectory: String?
-
-    @Option(name: .customLong("api-key"), help: ArgumentHelp("The API key (default: INTAKE_API_KEY).", valueName: "key"))
-    var apiKey: String?
-
-    @Option(name: .customLong("knowledge-base"), help: ArgumentHelp("Only this knowledge base (with a key: the key's).", valueName: "name"))
-    var knowledgeBase: String?
+    @OptionGroup(title: "Where to")
+    var destination: TargetOptions
 
     @Option(help: "At most this many results (1 to 100).")
     var limit = 10
@@ -35,10 +26,6 @@ struct SearchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...100).contains(limit) else { throw ValidationError("--limit must be 1 to 100.") }
-        guard server == nil || dataDirectory == nil else { throw ValidationError("Give either --server or --data-dir, not both.") }
-        guard (server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER")) != nil || dataDirectory != nil else {
-            throw ValidationError("Give --server URL (or INTAKE_SERVER), or --data-dir PATH.")
-        }
     }
 
     private struct Results: Codable {
@@ -55,12 +42,13 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         let text = words.joined(separator: " ")
         let results: Results
-        if let dataDirectory {
+        switch try destination.target {
+        case .dataDirectory(let dataDirectory):
             let store = try SQLiteStore(path: dataDirectory + "/intake.sqlite")
-            let hits = try await store.search(SearchQuery(text: text, knowledgeBase: knowledgeBase, limit: limit))
+            let hits = try await store.search(SearchQuery(text: text, knowledgeBase: destination.knowledgeBase, limit: limit))
             results = Results(results: hits.map { .init(document_id: $0.documentID, filename: $0.filename, chunk: $0.chunk, score: $0.score, snippet: $0.snippet) })
-        } else {
-            results = try await remote(text)
+        case .server(let url, let apiKey):
+            results = try await remote(text, server: url, apiKey: apiKey)
         }
         if json {
             let encoder = JSONEncoder()
@@ -76,16 +64,13 @@ struct SearchCommand: AsyncParsableCommand {
         }
     }
 
-    private func remote(_ text: String) async throws -> Results {
-        let address = server ?? EnvironmentDefaults.optionalString("INTAKE_SERVER") ?? ""
-        guard var components = URLComponents(string: address), components.scheme == "http" || components.scheme == "https" else {
-            throw ValidationError("--server must be an http:// or https:// URL, not '\(address)'.")
-        }
+    private func remote(_ text: String, server: URL, apiKey: String?) async throws -> Results {
+        var components = URLComponents(url: server, resolvingAgainstBaseURL: false)!
         components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + "/search"
         components.queryItems = [URLQueryItem(name: "q", value: text), URLQueryItem(name: "limit", value: "\(limit)")]
-            + (knowledgeBase.map { [URLQueryItem(name: "knowledge_base", value: $0)] } ?? [])
+            + (destination.knowledgeBase.map { [URLQueryItem(name: "knowledge_base", value: $0)] } ?? [])
         var request = HTTPClientRequest(url: components.url!.absoluteString)
-        if let key = apiKey ?? EnvironmentDefaults.optionalString("INTAKE_API_KEY") {
+        if let key = apiKey {
             request.headers.add(name: "Authorization", value: "Bearer \(key)")
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
