@@ -35,12 +35,25 @@ public struct PDFExtractor: DocumentProcessor {
             try await Task.sleep(for: timeout)
             process.terminate()
         }
-        // Read before waiting: a large output would fill the pipe and stall the process.
-        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        // Read before waiting (a large output would fill the pipe and stall the process), and no
+        // more than the text limit: past it the process is stopped.
+        let limit = document.maximumTextBytes
+        let (data, isTruncated) = await Task.detached { () -> (Data, Bool) in
+            var data = Data()
+            while true {
+                let piece = output.fileHandleForReading.availableData
+                if piece.isEmpty { return (data, false) }
+                data.append(piece)
+                if data.count > limit {
+                    process.terminate()
+                    return (data.prefix(limit), true)
+                }
+            }
+        }.value
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         deadline.cancel()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+        guard isTruncated || (process.terminationReason == .exit && process.terminationStatus == 0) else {
             let reason = process.terminationReason == .uncaughtSignal ? "was stopped after \(timeout)" : "exited with status \(process.terminationStatus)"
             let detail = String(decoding: message.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw ProcessingError("pdftotext \(reason)\(detail.isEmpty ? "" : ": " + detail)")
@@ -50,7 +63,7 @@ public struct PDFExtractor: DocumentProcessor {
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
             .joined(separator: "\n\n")
-        return ExtractedText(text: text)
+        return ExtractedText(text: text, isTruncated: isTruncated)
     }
 
     /// The pdftotext on PATH, if any.
