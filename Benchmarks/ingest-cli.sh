@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks/ingest-cli.sh [DIR] [FILES] [MIB...]   (defaults: ./.build-bench, 10000, 64 1024)
 #
-# Starts the release `intake serve` with its data directory in DIR and runs the release
+# Starts the release `intake serve` (no knowledge-base workers: this measures uploading; see
+# kb-bench.sh for processing) with its data directory in DIR and runs the release
 # `intake ingest` against it over loopback:
 #   - FILES distinct 4 KiB text files with --concurrency 8: files/s, and the CLI's peak RSS;
 #   - one file of each MIB size: MB/s (hashing pass included) beside `dd conv=fsync` of the same
@@ -19,7 +20,7 @@ intake=$(swift build -c release --show-bin-path)/intake
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data="$dir/ingest-data-$$"
 small="$dir/ingest-small-$$"
-"$intake" serve --port "$port" --data-dir "$data" --sniffers 8 >"$dir/ingest-serve.log" 2>&1 &
+"$intake" serve --port "$port" --data-dir "$data" --sniffers 8 --workers 0 >"$dir/ingest-serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data" "$small" "$dir"/ingest-big-*.txt "$dir/dd.bin"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
