@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks/serve-upload.sh [DIR] [MIB...]   (defaults: ./.build-bench, 64 1024)
 #
-# Starts the release `intake serve` with its data directory in DIR, uploads one file of each
+# Starts the release `intake serve` (--workers 0: uploads only) with its data directory in DIR, uploads one file of each
 # size with `curl -F` over loopback, and prints MB/s beside `dd conv=fsync` of the same size on
 # the same disk, and the server's peak RSS (VmHWM) after each upload: it must stay flat.
 set -euo pipefail
@@ -15,7 +15,7 @@ swift build -c release --product intake >/dev/null
 intake=$(swift build -c release --show-bin-path)/intake
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 data="$dir/serve-data-$$"
-"$intake" serve --port "$port" --data-dir "$data" >"$dir/serve.log" 2>&1 &
+"$intake" serve --port "$port" --data-dir "$data" --workers 0 >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data" "$dir"/upload-*.txt "$dir/dd.bin"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
