@@ -88,7 +88,7 @@ public struct BulkIngest: Sendable {
             return FileReport(path: file.path, status: .skipped, documentID: documentID, sha256: sha256, bytes: file.size, note: "same content as \(path)")
         case .owner:
             let report = await upload(file, sha256: sha256, into: target, progress: progress)
-            let stored = report.status == .failed || (dryRun && report.documentID == nil) ? nil : file.path
+            let stored = report.status == .failed || report.documentID == nil ? nil : file.path
             await claims.finish(sha256, storedFrom: stored, documentID: report.documentID)
             return report
         }
@@ -104,7 +104,8 @@ public struct BulkIngest: Sendable {
                     return FileReport(path: file.path, status: .skipped, documentID: existing, sha256: sha256, bytes: file.size, note: "already stored", attempts: attempt - 1)
                 }
                 if dryRun {
-                    return FileReport(path: file.path, status: .uploaded, sha256: sha256, bytes: file.size, note: "dry run: would upload")
+                    // Nothing is sent: skipped, with what a real run would do.
+                    return FileReport(path: file.path, status: .skipped, sha256: sha256, bytes: file.size, note: "dry run: would upload")
                 }
                 let id = try await target.upload(request, progress: progress)
                 return FileReport(path: file.path, status: .uploaded, documentID: id, sha256: sha256, bytes: file.size, attempts: attempt)

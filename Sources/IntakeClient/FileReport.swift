@@ -1,9 +1,10 @@
 /// What became of one file in a ``BulkIngest`` run.
 public struct FileReport: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
-        /// Sent and stored (or, with `dryRun`, would be).
+        /// Sent and stored.
         case uploaded
-        /// Not sent: the target already holds this content, or another file of the run had it.
+        /// Not sent: the target already holds this content, another file of the run had it, the
+        /// file is empty, or the run is a dry run (``FileReport/note`` says which).
         case skipped
         case failed
     }
@@ -15,7 +16,7 @@ public struct FileReport: Sendable, Hashable {
     public var bytes: Int64
     /// Why the file failed (the server's message, with its status and code).
     public var error: String?
-    /// Why it was skipped, or `dry run`.
+    /// Why it was skipped (`already stored`, `same content as …`, `empty file`, `dry run: would upload`).
     public var note: String?
     /// Upload attempts made.
     public var attempts: Int

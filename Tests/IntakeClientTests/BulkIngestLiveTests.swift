@@ -61,6 +61,27 @@ struct BulkIngestLiveTests {
         }
     }
 
+    @Test func aDryRunLooksUpEveryFileAndSendsNothing() async throws {
+        let tree = try FileTree()
+        defer { tree.remove() }
+        let stored = try tree.write("stored.txt", "already on the server\n")
+        try tree.write("new.txt", "not yet on the server\n")
+        let live = try LiveServer()
+        try await live.run { url in
+            _ = try await LiveServer.withTarget(url) { target in
+                await BulkIngest().run(SourceTree(paths: [stored]).files, into: target) { _ in }
+            }
+            let log = ReportLog()
+            let summary = try await LiveServer.withTarget(url) { target in
+                await BulkIngest(dryRun: true).run(SourceTree(paths: [tree.root]).files, into: target) { await log.add($0) }
+            }
+            #expect(summary.uploaded == 0 && summary.skipped == 2 && summary.failed == 0)
+            #expect(await log.report(endingWith: "new.txt")?.note == "dry run: would upload")
+            #expect(await log.report(endingWith: "stored.txt")?.note == "already stored")
+            #expect(try await live.documentCount() == 1)
+        }
+    }
+
     @Test func aRetriedUploadWithTheSameKeyIsReplayedAndCreatesNoSecondDocument() async throws {
         let tree = try FileTree()
         defer { tree.remove() }

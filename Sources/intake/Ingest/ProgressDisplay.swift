@@ -85,7 +85,6 @@ actor ProgressDisplay {
     static func plain(_ report: FileReport) -> String {
         switch report.status {
         case .uploaded:
-            if let note = report.note { return "uploaded \(report.path) (\(note))" }
             return "uploaded \(report.path) → \(report.documentID ?? "?") (\(report.bytes) bytes)"
         case .skipped:
             return "skipped  \(report.path) (\(report.note ?? "already stored")\(report.documentID.map { ": \($0)" } ?? ""))"
