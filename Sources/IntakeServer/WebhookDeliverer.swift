@@ -41,18 +41,30 @@ public struct WebhookDeliverer: Service {
         }
     }
 
+    /// Delivers until cancelled. A failure to read the event log is logged and retried after the
+    /// poll interval: it never ends the service (which would stop the whole server).
     func deliverUntilCancelled() async throws {
-        var cursor = try await database.webhookCursor(url: url)
         while !Task.isCancelled {
-            let events = try await database.events(after: cursor, limit: 100)
-            for event in events {
-                if event.state == .processed || event.state == .dead {
-                    try await deliver(event)
+            do {
+                var cursor = try await database.webhookCursor(url: url)
+                while !Task.isCancelled {
+                    let events = try await database.events(after: cursor, limit: 100)
+                    for event in events {
+                        if event.state == .processed || event.state == .dead {
+                            try await deliver(event)
+                        }
+                        cursor = event.id
+                        try await database.advanceWebhookCursor(url: url, to: cursor)
+                    }
+                    if events.isEmpty { try await Task.sleep(for: pollInterval) }
                 }
-                cursor = event.id
-                try await database.advanceWebhookCursor(url: url, to: cursor)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("webhook delivery cannot read the event log; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: pollInterval)
             }
-            if events.isEmpty { try await Task.sleep(for: pollInterval) }
         }
     }
 
