@@ -17,6 +17,13 @@ import Testing
         ("sample.jpg", "image/jpeg"),
         ("sample.txt", "text/plain"),
         ("sample.sh", "text/x-shellscript"),
+        ("sample.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        ("sample.md", "text/plain"),
+        ("sample.xml", "text/xml"),
+        ("sample-rich.html", "text/html"),
+        ("sample-utf16.txt", "text/plain"),
+        ("sample-latin1.txt", "text/plain"),
+        ("multipage.pdf", "application/pdf"),
         // From a buffer, libmagic cannot tell a PIE executable from a shared library.
         ("sample.elf", "application/x-sharedlib"),
     ])
@@ -24,6 +31,11 @@ import Testing
         let bytes = try DocumentFixtures.bytes(name)
         let sniffed = await Self.sniffer.sniff(Array(bytes.prefix(MagicSniffer.maximumSniffLength)))
         #expect(sniffed.mimeType == expected, "\(name)")
+    }
+
+    @Test func reportsTheCharsetOfUTF16AndLatin1Text() async throws {
+        #expect(await Self.sniffer.sniff(try DocumentFixtures.bytes("sample-utf16.txt")).charset == "utf-16le")
+        #expect(await Self.sniffer.sniff(try DocumentFixtures.bytes("sample-latin1.txt")).charset == "iso-8859-1")
     }
 
     @Test func reportsTheCharsetOfText() async throws {
