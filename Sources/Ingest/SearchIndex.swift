@@ -12,7 +12,7 @@ public protocol SearchIndex: Sendable {
     /// The chunks of document `id`, in order.
     func chunks(documentID id: String) async throws -> [ChunkRecord]
 
-    /// The passages that best match `query`, best first.
+    /// The passages that best match `query`: those with every word first, then those with any.
     func search(_ query: SearchQuery) async throws -> [SearchHit]
 }
 

@@ -30,18 +30,33 @@ extension SQLiteStore: SearchIndex {
     }
 
     public func search(_ query: SearchQuery) async throws -> [SearchHit] {
-        guard let match = Self.matchExpression(query.text) else { return [] }
+        guard let all = Self.matchExpression(query.text, joinedBy: " "), let any = Self.matchExpression(query.text, joinedBy: " OR ") else {
+            return []
+        }
         let limit = min(max(query.limit, 1), 100)
         return try await read { db in
-            // FTS5 ranks and cuts fastest on its own table: take the best candidates there, then
-            // join and filter by knowledge base. If the filter leaves too few, rank them all.
-            let candidates = query.knowledgeBase == nil ? limit : limit * 20
-            let hits = try Self.search(db, match: match, knowledgeBase: query.knowledgeBase, candidates: candidates, limit: limit)
-            if hits.count < limit && query.knowledgeBase != nil {
-                return try Self.search(db, match: match, knowledgeBase: query.knowledgeBase, candidates: nil, limit: limit)
+            // Passages with every word first (fewer rows to rank, and what a person means), then,
+            // if there are not enough of those, passages with any of the words.
+            var hits = try Self.search(db, match: all, knowledgeBase: query.knowledgeBase, limit: limit)
+            if hits.count < limit && all != any {
+                let seen = Set(hits.map { "\($0.documentID)#\($0.chunk)" })
+                let more = try Self.search(db, match: any, knowledgeBase: query.knowledgeBase, limit: limit)
+                hits += more.filter { !seen.contains("\($0.documentID)#\($0.chunk)") }.prefix(limit - hits.count)
             }
             return hits
         }
+    }
+
+    /// The best `limit` passages matching `match`. FTS5 ranks and cuts fastest on its own table:
+    /// take the best candidates there, then join and filter by knowledge base; if the filter
+    /// leaves too few, rank them all.
+    private static func search(_ db: Database, match: String, knowledgeBase: String?, limit: Int) throws -> [SearchHit] {
+        let candidates = knowledgeBase == nil ? limit : limit * 20
+        let hits = try search(db, match: match, knowledgeBase: knowledgeBase, candidates: candidates, limit: limit)
+        if hits.count < limit && knowledgeBase != nil {
+            return try search(db, match: match, knowledgeBase: knowledgeBase, candidates: nil, limit: limit)
+        }
+        return hits
     }
 
     private static func search(
@@ -71,11 +86,11 @@ extension SQLiteStore: SearchIndex {
         }
     }
 
-    /// An FTS5 expression matching any of the words of `text`, each quoted so that no character
-    /// a person types is taken as query syntax. Nil when there is no word.
-    static func matchExpression(_ text: String) -> String? {
+    /// An FTS5 expression of the words of `text` (every one with `" "`, any with `" OR "`), each
+    /// quoted so that no character a person types is taken as query syntax. Nil when there is no word.
+    static func matchExpression(_ text: String, joinedBy separator: String) -> String? {
         let words = text.split { !($0.isLetter || $0.isNumber) }
         guard !words.isEmpty else { return nil }
-        return words.prefix(32).map { "\"\($0)\"" }.joined(separator: " OR ")
+        return words.prefix(32).map { "\"\($0)\"" }.joined(separator: separator)
     }
 }

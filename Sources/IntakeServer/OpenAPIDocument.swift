@@ -181,7 +181,7 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Error"}
           /search:
             get:
-              summary: The passages of processed documents that best match some words (BM25), best first; a key searches its knowledge base only.
+              summary: The passages of processed documents that match some words — those with every word first, then those with any, each by BM25 — a key searching its knowledge base only.
               parameters:
                 - {name: q, in: query, required: true, description: "Words to look for (no query syntax).", schema: {type: string, maxLength: 1000}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}

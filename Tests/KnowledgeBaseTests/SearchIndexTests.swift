@@ -48,6 +48,22 @@ struct SearchIndexTests {
         #expect(ranked[0].score > ranked[1].score)
     }
 
+    @Test func passagesWithEveryWordComeBeforePassagesWithSome() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        let apples = try await temporary.indexed("apples.md", "apple apple apple apple apple")
+        let bananas = try await temporary.indexed("bananas.md", "banana banana banana banana banana")
+        let both = try await temporary.indexed("both.md", "a long passage that names an apple once and a banana once among many other words that dilute them both")
+        let hits = try await temporary.store.search(SearchQuery(text: "apple banana"))
+        #expect(hits.first?.documentID == both)
+        #expect(Set(hits.dropFirst().map(\.documentID)) == [apples, bananas])
+        // With a word no passage has, no passage has every word: BM25 over any of them, where the
+        // diluted passage loses.
+        let anyWord = try await temporary.store.search(SearchQuery(text: "apple banana nowhere"))
+        #expect(anyWord.count == 3)
+        #expect(anyWord.last?.documentID == both)
+    }
+
     @Test func searchIsScopedToAKnowledgeBase() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }
