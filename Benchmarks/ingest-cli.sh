@@ -9,6 +9,7 @@
 #     size on the same disk, and the CLI's peak RSS, which must stay flat.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. Benchmarks/lib.sh
 dir=${1:-$PWD/.build-bench}
 files=${2:-10000}
 shift 2 || shift $#
@@ -45,19 +46,9 @@ awk -v n="$files" -v u="$uploaded" -v s="$seconds" -v r="$rss" 'BEGIN {
 printf '%-6s %10s %12s %10s %16s\n' MiB "dd MB/s" "ingest MB/s" "÷ dd" "CLI peak RSS KiB"
 for mib in "${sizes[@]}"; do
     file="$dir/ingest-big-$mib.txt"
-    python3 -c 'import sys
-line = ("intake ingest benchmark line %s\n" % sys.argv[1]).encode()
-size = int(sys.argv[1]) << 20
-block = line * (1048576 // len(line) + 1)
-with open(sys.argv[2], "wb") as out:
-    for start in range(0, size, 1048576):
-        out.write(block[: min(1048576, size - start)])' "$mib" "$file"
+    make_text_file "$mib" "$file"
     sync
-    rm -f "$dir/dd.bin"
-    start=$(date +%s.%N)
-    dd if=/dev/zero of="$dir/dd.bin" bs=1M count="$mib" conv=fsync 2>/dev/null
-    dd_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-    rm -f "$dir/dd.bin"
+    dd_seconds=$(dd_seconds "$dir" "$mib")
     sync
     /usr/bin/time -f '%e %M' -o "$dir/ingest-time.txt" "$intake" ingest "$file" --server "http://127.0.0.1:$port" >/dev/null
     read -r seconds rss <"$dir/ingest-time.txt"

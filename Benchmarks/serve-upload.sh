@@ -6,6 +6,7 @@
 # the same disk, and the server's peak RSS (VmHWM) after each upload: it must stay flat.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. Benchmarks/lib.sh
 dir=${1:-$PWD/.build-bench}
 shift || true
 sizes=("$@")
@@ -23,19 +24,8 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null &
 printf '%-6s %10s %12s %10s %16s\n' MiB "dd MB/s" "upload MB/s" "÷ dd" "server VmHWM KiB"
 for mib in "${sizes[@]}"; do
     file="$dir/upload-$mib.txt"
-    # Text, so that the knowledge-base policy accepts it; distinct per size.
-    python3 -c 'import sys
-line = ("intake upload benchmark line %s\n" % sys.argv[1]).encode()
-size = int(sys.argv[1]) << 20
-block = line * (1048576 // len(line) + 1)
-with open(sys.argv[2], "wb") as out:
-    for start in range(0, size, 1048576):
-        out.write(block[: min(1048576, size - start)])' "$mib" "$file"
-    rm -f "$dir/dd.bin"
-    start=$(date +%s.%N)
-    dd if=/dev/zero of="$dir/dd.bin" bs=1M count="$mib" conv=fsync 2>/dev/null
-    dd_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-    rm -f "$dir/dd.bin"
+    make_text_file "$mib" "$file"
+    dd_seconds=$(dd_seconds "$dir" "$mib")
     seconds=$(curl -s -o /dev/null -w '%{time_total}' -F "doc=@$file;type=text/plain" "http://127.0.0.1:$port/uploads")
     hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
     awk -v m="$mib" -v d="$dd_seconds" -v s="$seconds" -v h="$hwm" 'BEGIN {

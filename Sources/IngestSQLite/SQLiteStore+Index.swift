@@ -14,10 +14,8 @@ extension SQLiteStore: SearchIndex {
                     INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text) VALUES (?, ?, ?, ?, ?)
                     """, arguments: [job.documentID, chunk.ordinal, chunk.start, chunk.end, chunk.text])
             }
-            try db.execute(sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
-                           arguments: [job.documentID])
             try db.execute(sql: "UPDATE documents SET note = ? WHERE id = ?", arguments: [note, job.documentID])
-            try Self.setDocumentStatus(db, documentID: job.documentID, .processed, error: nil, at: now)
+            try Self.markProcessed(db, job, at: now)
         }
     }
 

@@ -201,9 +201,7 @@ public final class SQLiteStore: Catalog, JobQueue {
         let now = clock.now
         try await database.write { db in
             try Self.takeBack(db, job)
-            try db.execute(sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
-                           arguments: [job.documentID])
-            try Self.setDocumentStatus(db, documentID: job.documentID, .processed, error: nil, at: now)
+            try Self.markProcessed(db, job, at: now)
         }
     }
 
@@ -270,6 +268,13 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         try await database.write(body)
+    }
+
+    /// Ends `job` as processed (its lease already checked by ``takeBack(_:_:)``).
+    static func markProcessed(_ db: Database, _ job: ClaimedJob, at time: Date) throws {
+        try db.execute(sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
+                       arguments: [job.documentID])
+        try setDocumentStatus(db, documentID: job.documentID, .processed, error: nil, at: time)
     }
 
     /// Checks that `job` is still the caller's: processing, under the same owner and attempt.

@@ -95,9 +95,8 @@ public struct WebhookDeliverer: Service {
                 if Task.isCancelled { throw CancellationError() }
                 failure = "\(error)"
             }
-            let exponent = min(attempt - 1, 20)
-            let full = min(baseDelay * (1 << exponent), maximumDelay)
-            let delay = full / 2 + full / 2 * Double.random(in: 0...1)
+            let delay = RetryPolicy(baseDelay: baseDelay, maximumDelay: maximumDelay)
+                .delay(afterAttempt: attempt, jitter: Double.random(in: 0...1))
             logger.warning("webhook delivery failed; retrying", metadata: [
                 "event": "\(event.id)", "attempt": "\(attempt)", "error": "\(failure)", "retry-in": "\(delay)",
             ])

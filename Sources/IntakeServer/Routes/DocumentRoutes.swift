@@ -4,7 +4,7 @@ import Hummingbird
 import Ingest
 import IngestSQLite
 
-/// `GET /documents`, `GET /documents/{id}`, `GET /documents/{id}/content`.
+/// `GET /documents`, `GET /documents/{id}` and its content and chunks, `DELETE`, reprocess.
 struct DocumentRoutes {
     let service: IntakeService
 
@@ -16,6 +16,11 @@ struct DocumentRoutes {
             return try jsonResponse(.ok, APIModels.Document(record, detail: job, detailed: true))
         }
         router.get("documents/:id/content") { _, context in try await content(context) }
+        router.get("documents/:id/chunks") { _, context -> Response in
+            let record = try await document(context)
+            let chunks = try await service.database.chunks(documentID: record.id)
+            return try jsonResponse(.ok, APIModels.ChunkList(chunks: chunks.map(APIModels.Chunk.init)))
+        }
         router.delete("documents/:id") { _, context -> Response in
             let record = try await document(context)
             guard try await service.database.deleteDocument(id: record.id) else { throw APIError.notFound("document \(record.id)") }

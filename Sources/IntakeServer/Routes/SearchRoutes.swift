@@ -4,21 +4,12 @@ import Hummingbird
 import Ingest
 import IngestSQLite
 
-/// `GET /search` and `GET /documents/{id}/chunks`.
+/// `GET /search`.
 struct SearchRoutes {
     let service: IntakeService
 
     func add(to router: Router<IntakeRequestContext>) {
         router.get("search") { request, context in try await search(request, context) }
-        router.get("documents/:id/chunks") { _, context -> Response in
-            let id = try context.parameters.require("id")
-            guard try await service.database.document(id: id) != nil else { throw APIError.notFound("document \(id)") }
-            if let knowledgeBase = context.knowledgeBase, try await service.database.knowledgeBase(ofDocument: id) != knowledgeBase {
-                throw APIError.notFound("document \(id)")
-            }
-            let chunks = try await service.database.chunks(documentID: id)
-            return try jsonResponse(.ok, APIModels.ChunkList(chunks: chunks.map(APIModels.Chunk.init)))
-        }
     }
 
     /// `?q=words&limit=N[&knowledge_base=NAME]`: the caller's knowledge base only when it has a key.
