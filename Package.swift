@@ -49,7 +49,8 @@ let package = Package(
             pkgConfig: "libmagic",
             providers: [.apt(["libmagic-dev"])]
         ),
-        // The one system call Glibc's Swift module does not export (sync_file_range).
+        // What Glibc's Swift module does not export: sync_file_range, renameat2, posix_spawn's
+        // attributes in one call, pidfd_open.
         .target(name: "CIngestShims"),
         .target(
             name: "Ingest",
@@ -90,7 +91,7 @@ let package = Package(
         .target(
             name: "KnowledgeBase",
             dependencies: [
-                "Ingest",
+                "Ingest", "CIngestShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -150,6 +151,15 @@ let package = Package(
             dependencies: ["Ingest", "IngestSQLite", "Multipart"],
             path: "Benchmarks/ingest-bench"
         ),
+        // What several test targets share: a clock tests move by hand, hostile documents, the built `intake`.
+        .target(
+            name: "IntakeTesting",
+            dependencies: [
+                "Ingest", "KnowledgeBase",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Tests/IntakeTesting"
+        ),
         .testTarget(
             name: "MultipartTests",
             dependencies: [
@@ -167,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "IntakeServerTests",
             dependencies: [
-                "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase",
+                "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase", "IntakeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -185,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "KnowledgeBaseTests",
             dependencies: [
-                "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart",
+                "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart", "IntakeTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -66,8 +66,9 @@ public protocol JobQueue: Sendable {
     func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob
     /// Marks `job` processed.
     func complete(_ job: ClaimedJob) async throws
-    /// Records a failed attempt: the job is retried after a backoff, or is dead after the last attempt.
-    func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus
+    /// Records a failed attempt: the job is retried after a backoff, or is dead after the last
+    /// attempt, or at once when `permanently` (retrying cannot help: the document exceeded a bound).
+    func fail(_ job: ClaimedJob, error: String, permanently: Bool) async throws -> DocumentStatus
     /// Returns jobs whose lease ran out to the queue (or to `dead` when no attempts are left);
     /// returns how many.
     func reapExpiredLeases() async throws -> Int
@@ -124,4 +125,11 @@ public struct DocumentPage: Sendable, Hashable {
 /// A cursor that is not one this catalog made.
 public struct InvalidCursor: Error, Sendable, Hashable {
     public init() {}
+}
+
+extension JobQueue {
+    /// Records a failed attempt worth retrying (``fail(_:error:permanently:)``).
+    public func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus {
+        try await fail(job, error: error, permanently: false)
+    }
 }

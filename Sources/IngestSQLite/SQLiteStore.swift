@@ -205,9 +205,9 @@ public final class SQLiteStore: Catalog, JobQueue {
         }
     }
 
-    public func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus {
+    public func fail(_ job: ClaimedJob, error: String, permanently: Bool) async throws -> DocumentStatus {
         let now = clock.now
-        let state: DocumentStatus = job.attempts >= retry.maximumAttempts ? .dead : .failed
+        let state: DocumentStatus = permanently || job.attempts >= retry.maximumAttempts ? .dead : .failed
         let runAfter = now.addingTimeInterval(Self.seconds(retry.delay(afterAttempt: job.attempts, jitter: jitter())))
         try await database.write { db in
             try Self.takeBack(db, job)

@@ -79,10 +79,12 @@ public struct IntakeService: Sendable {
     /// ``ServerConfiguration/workers`` knowledge-base workers on this data directory, as services
     /// that stop at graceful shutdown (a job they leave is taken again when its lease runs out).
     public func workers() -> [WorkerService] {
-        (0..<configuration.workers).map { index in
+        let registry: ProcessorRegistry = configuration.extractionHelper.map { .isolated(helper: $0, limits: configuration.extractionLimits) }
+            ?? .builtIn(limits: configuration.extractionLimits)
+        return (0..<configuration.workers).map { index in
             WorkerService(worker: ProcessingWorker(
                 name: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(index)",
-                store: database, blobs: store, chunker: configuration.chunker, logger: configuration.logger))
+                store: database, blobs: store, registry: registry, chunker: configuration.chunker, logger: configuration.logger))
         }
     }
 

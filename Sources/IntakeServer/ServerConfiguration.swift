@@ -26,6 +26,12 @@ public struct ServerConfiguration: Sendable {
     public var workers: Int = 2
     /// How workers cut extracted text into passages.
     public var chunker: Chunker = Chunker()
+    /// The program workers extract each document's text with, in a child process held to
+    /// ``extractionLimits`` (`intake serve` passes its own `extract` subcommand). nil: in this
+    /// process, with the archive and time bounds only (for documents you trust, and tests).
+    public var extractionHelper: ExtractionHelper? = nil
+    /// Bounds on extracting one document.
+    public var extractionLimits: ExtractionLimits = ExtractionLimits()
     /// Where to post terminal document transitions, and the HMAC secret to sign them with.
     public var webhook: (url: String, secret: String)? = nil
     /// libmagic handles: as many uploads can be sniffed at once.

@@ -62,7 +62,12 @@ public struct ExtractedText: Sendable, Hashable {
 /// Why a document could not be processed; the message is what users see as its `error`.
 public struct ProcessingError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// Whether retrying cannot help (the document exceeded a bound): the job goes straight to `dead`.
+    public var isPermanent: Bool
+    public init(_ message: String, permanent: Bool = false) {
+        self.message = message
+        self.isPermanent = permanent
+    }
     public var description: String { message }
 }
 
@@ -74,12 +79,26 @@ public struct ProcessorRegistry: Sendable {
         self.processors = processors
     }
 
-    /// The built-in processors: text and Markdown, HTML, CSV, JSON, XML, PDF (pdftotext), Office
-    /// Open XML, OpenDocument and EPUB, and images (no text).
-    public static let builtIn = ProcessorRegistry(processors: [
-        HTMLExtractor(), CSVExtractor(), JSONExtractor(), ZipDocumentExtractor(), XMLExtractor(),
-        PDFExtractor(), PlainTextExtractor(), ImageProcessor(),
-    ])
+    /// The built-in processors, run in this process: text and Markdown, HTML, CSV, JSON, XML, PDF
+    /// (pdftotext), Office Open XML, OpenDocument and EPUB, and images (no text). A server should
+    /// not run them on untrusted documents in its own process: see ``isolated(helper:limits:)``.
+    public static let builtIn = builtIn(limits: ExtractionLimits())
+
+    /// The built-in processors with the archive and time bounds of `limits` (the CPU and memory
+    /// bounds need a process of their own: ``isolated(helper:limits:)``).
+    public static func builtIn(limits: ExtractionLimits) -> ProcessorRegistry {
+        ProcessorRegistry(processors: [
+            HTMLExtractor(), CSVExtractor(), JSONExtractor(),
+            ZipDocumentExtractor(maximumMemberBytes: limits.memberBytes, maximumInflatedBytes: limits.inflatedBytes),
+            XMLExtractor(), PDFExtractor(timeout: limits.wallClock, limits: limits), PlainTextExtractor(), ImageProcessor(),
+        ])
+    }
+
+    /// The built-in processors, each document extracted by `helper` in a child process held to
+    /// `limits` (``IsolatedExtractor``).
+    public static func isolated(helper: ExtractionHelper, limits: ExtractionLimits = ExtractionLimits()) -> ProcessorRegistry {
+        ProcessorRegistry(processors: [IsolatedExtractor(helper: helper, limits: limits)])
+    }
 
     public func processor(for detectedType: String) -> (any DocumentProcessor)? {
         processors.first { $0.handles(detectedType: detectedType) }

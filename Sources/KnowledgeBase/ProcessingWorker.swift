@@ -23,6 +23,9 @@ public struct ProcessingWorker: Sendable {
     /// The most bytes of extracted text indexed per document (the rest is left out, and the
     /// document's note says so): memory per job stays bounded whatever the upload's size.
     public var maximumTextBytes = 8 << 20
+    /// What the worker's waits (idle polls, heartbeats, reaping) are timed by; tests pass a clock
+    /// they move by hand.
+    public var clock: any Clock<Duration> = ContinuousClock()
 
     public init(name: String, store: any Store, blobs: BlobStore, registry: ProcessorRegistry = .builtIn, chunker: Chunker = Chunker(), logger: Logger) {
         self.name = name
@@ -36,13 +39,13 @@ public struct ProcessingWorker: Sendable {
     /// Works until cancelled: processes jobs while there are any, and returns expired leases to
     /// the queue now and then.
     public func run() async {
-        var lastReap = ContinuousClock.now - .seconds(3600)
+        var reapIsDue: @Sendable () -> Bool = { true }
         while !Task.isCancelled {
             do {
-                if ContinuousClock.now - lastReap > lease / 2 {
+                if reapIsDue() {
                     let reaped = try await store.reapExpiredLeases()
                     if reaped > 0 { logger.warning("jobs whose worker went away were queued again", metadata: ["jobs": "\(reaped)"]) }
-                    lastReap = .now
+                    reapIsDue = clock.deadline(after: lease / 2)
                 }
                 if try await processNext() { continue }
             } catch is CancellationError {
@@ -50,7 +53,7 @@ public struct ProcessingWorker: Sendable {
             } catch {
                 logger.error("worker could not reach the queue", metadata: ["worker": "\(name)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: idleWait)
+            try? await clock.sleep(for: idleWait)
         }
     }
 
@@ -75,7 +78,7 @@ public struct ProcessingWorker: Sendable {
             throw CancellationError()
         } catch {
             let message = (error as? ProcessingError)?.message ?? "\(error)"
-            let state = try await store.fail(job, error: message)
+            let state = try await store.fail(job, error: message, permanently: (error as? ProcessingError)?.isPermanent ?? false)
             logger.warning("document processing failed", metadata: [
                 "document": "\(job.documentID)", "attempt": "\(job.attempts)", "state": "\(state.rawValue)", "error": "\(message)",
             ])
@@ -93,7 +96,7 @@ public struct ProcessingWorker: Sendable {
         let input = ProcessingInput(record: record, path: blobs.path(of: record.sha256), maximumTextBytes: maximumTextBytes)
         var extracted = try await processor.extract(input)
         if extracted.text.utf8.count > maximumTextBytes {
-            extracted.text = Self.prefix(of: extracted.text, utf8Bytes: maximumTextBytes)
+            extracted.text = extracted.text.utf8Prefix(maximumTextBytes)
             extracted.isTruncated = true
         }
         let chunks = chunker.chunks(of: extracted.text)
@@ -106,14 +109,6 @@ public struct ProcessingWorker: Sendable {
         bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
     }
 
-    /// The longest prefix of `text` of at most `utf8Bytes` bytes that ends on a character.
-    private static func prefix(of text: String, utf8Bytes: Int) -> String {
-        let utf8 = text.utf8
-        var end = utf8.index(utf8.startIndex, offsetBy: utf8Bytes)
-        while end > utf8.startIndex, String.Index(end, within: text) == nil { end = utf8.index(before: end) }
-        return String(text[..<end])
-    }
-
     /// Runs `work` while renewing `job`'s lease every third of it; if the lease is lost, the work
     /// is cancelled and ``QueueError/leaseLost(documentID:)`` thrown.
     private func withLease<T: Sendable>(_ job: ClaimedJob, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -122,7 +117,7 @@ public struct ProcessingWorker: Sendable {
             group.addTask {
                 var current = job
                 while true {
-                    try await Task.sleep(for: lease / 3)
+                    try await clock.sleep(for: lease / 3)
                     current = try await store.heartbeat(current, lease: lease)
                 }
             }
@@ -137,4 +132,12 @@ public struct ProcessingWorker: Sendable {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+extension Clock {
+    /// A test of whether `duration` has passed on this clock since now.
+    func deadline(after duration: Duration) -> @Sendable () -> Bool {
+        let end = now.advanced(by: duration)
+        return { self.now >= end }
+    }
 }

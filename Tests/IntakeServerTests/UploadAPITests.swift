@@ -13,13 +13,17 @@ struct LiveService {
     let directory: String
     let service: IntakeService
 
-    init(limits: MultipartLimits = MultipartLimits(), directory existing: String? = nil) throws {
+    init(
+        limits: MultipartLimits = MultipartLimits(), directory existing: String? = nil,
+        configure: (inout ServerConfiguration) throws -> Void = { _ in }
+    ) throws {
         directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("intake-server-\(UUID().uuidString)").path
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
         configuration.port = 0
         configuration.limits = limits
         configuration.snifferHandles = 2
+        try configure(&configuration)
         service = try IntakeService(configuration: configuration)
     }
 

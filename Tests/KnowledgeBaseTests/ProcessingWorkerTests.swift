@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import IngestSQLite
+import IntakeTesting
 import KnowledgeBase
 import Logging
 import Multipart
@@ -13,11 +14,13 @@ struct Pipeline {
     let blobs: BlobStore
     let store: SQLiteStore
     let ingestor: Ingestor
+    /// The time of the store's leases and backoff, and of the workers' waits.
+    let clock = TestClock()
 
     init(retry: RetryPolicy = RetryPolicy()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-worker-\(UUID().uuidString)").path
         blobs = try BlobStore(root: directory)
-        store = try SQLiteStore(path: directory + "/intake.sqlite", retry: retry, jitter: { 0 })
+        store = try SQLiteStore(path: directory + "/intake.sqlite", clock: clock.dates, retry: retry, jitter: { 0 })
         ingestor = Ingestor(store: blobs, sniffer: Self.sniffer, catalog: store)
     }
 
@@ -40,7 +43,8 @@ struct Pipeline {
     func worker(_ name: String, registry: ProcessorRegistry = .builtIn, lease: Duration = .seconds(60)) -> ProcessingWorker {
         var worker = ProcessingWorker(name: name, store: store, blobs: blobs, registry: registry, logger: Logger(label: "test"))
         worker.lease = lease
-        worker.idleWait = .milliseconds(20)
+        worker.idleWait = .seconds(1)
+        worker.clock = clock
         return worker
     }
 }
@@ -101,10 +105,10 @@ struct ProcessingWorkerTests {
         let id = try await pipeline.upload("sample.txt")
         let worker = pipeline.worker("w1", registry: ProcessorRegistry(processors: [PoisonProcessor()]))
         for attempt in 1...3 {
-            try await Task.sleep(for: .milliseconds(5))  // past the backoff
             #expect(try await worker.processNext(), "attempt \(attempt)")
+            #expect(try await worker.processNext() == false, "attempt \(attempt) waits out its backoff")
+            pipeline.clock.advance(by: .seconds(1))  // past the backoff
         }
-        try await Task.sleep(for: .milliseconds(5))
         #expect(try await worker.processNext() == false)  // dead: never claimed again
         let document = try #require(try await pipeline.store.document(id: id))
         #expect(document.status == .dead)
@@ -114,20 +118,18 @@ struct ProcessingWorkerTests {
         #expect(states == [.queued, .processing, .failed, .processing, .failed, .processing, .dead])
     }
 
-    @Test func aJobWhoseWorkerDiedIsFinishedByAnotherWhenItsLeaseRunsOut() async throws {
+    @Test(.timeLimit(.minutes(1))) func aJobWhoseWorkerDiedIsFinishedByAnotherWhenItsLeaseRunsOut() async throws {
         let pipeline = try Pipeline()
         defer { pipeline.remove() }
         let id = try await pipeline.upload("sample.txt")
         // Worker A claims the job and dies without a word.
-        _ = try #require(try await pipeline.store.claim(worker: "dead-worker", lease: .milliseconds(200)))
+        _ = try #require(try await pipeline.store.claim(worker: "dead-worker", lease: .seconds(60)))
         #expect(try await pipeline.worker("w2").processNext() == false)  // held by the lease
-        let survivor = Task { await pipeline.worker("w2", lease: .milliseconds(400)).run() }
+        pipeline.clock.advance(by: .seconds(61))  // the lease runs out
+        let survivor = Task { await pipeline.worker("w2").run() }
         defer { survivor.cancel() }
-        for _ in 0..<100 where try await pipeline.store.document(id: id)?.status != .processed {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        survivor.cancel()
-        #expect(try await pipeline.store.document(id: id)?.status == .processed)
+        // w2 reaps the lease and processes the job (the status is polled: no deadline is waited for).
+        while try await pipeline.store.document(id: id)?.status != .processed { await Task.yield() }
         #expect(try await pipeline.store.job(documentID: id)?.attempts == 2)
     }
 
@@ -148,21 +150,34 @@ struct ProcessingWorkerTests {
     }
 
     @Test func aLongJobKeepsItsLeaseByHeartbeats() async throws {
-        struct SlowProcessor: DocumentProcessor {
+        /// Works until the test opens the gate.
+        struct GatedProcessor: DocumentProcessor {
+            let started: AsyncStream<Void>.Continuation
+            let gate: AsyncStream<Void>
             func handles(detectedType: String) -> Bool { true }
             func extract(_ document: ProcessingInput) async throws -> ExtractedText {
-                try await Task.sleep(for: .milliseconds(700))
+                started.yield()
+                for await _ in gate { break }
                 return ExtractedText(text: "slow but done")
             }
         }
         let pipeline = try Pipeline()
         defer { pipeline.remove() }
         let id = try await pipeline.upload("sample.txt")
-        // The lease is 300 ms; the work takes 700 ms: only heartbeats keep the job.
-        let slow = pipeline.worker("slow", registry: ProcessorRegistry(processors: [SlowProcessor()]), lease: .milliseconds(300))
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let (gate, gateContinuation) = AsyncStream<Void>.makeStream()
+        // The lease is 60 s and heartbeats come every 20 s; the work takes 65 s of the test's clock.
+        let slow = pipeline.worker("slow", registry: ProcessorRegistry(processors: [GatedProcessor(started: startedContinuation, gate: gate)]))
         let work = Task { try await slow.processNext() }
-        try await Task.sleep(for: .milliseconds(450))
+        for await _ in started { break }
+        for step in [20, 20, 25] {
+            await pipeline.clock.waitForSleepers()  // the heartbeat waits for its time
+            pipeline.clock.advance(by: .seconds(step))
+        }
+        await pipeline.clock.waitForSleepers()  // the last heartbeat was written
+        // 65 s after the claim: without heartbeats the 60 s lease would have run out.
         #expect(try await pipeline.store.reapExpiredLeases() == 0)
+        gateContinuation.yield()
         #expect(try await work.value)
         #expect(try await pipeline.store.document(id: id)?.status == .processed)
         #expect(try await pipeline.store.job(documentID: id)?.attempts == 1)

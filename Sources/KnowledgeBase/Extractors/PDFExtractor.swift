@@ -1,17 +1,29 @@
-import Ingest
 import Foundation
+import Ingest
 
-/// PDF, through `pdftotext` from poppler-utils (a separate process, so a hostile PDF cannot take
-/// the worker down); pages become paragraphs. Without pdftotext the job fails saying so.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// PDF, through `pdftotext` from poppler-utils, run as a ``ChildProcess``: a clean signal mask,
+/// a deadline after which it is killed, its output read as it comes and no more than the text
+/// limit kept (past it the process is stopped and the text marked truncated). Pages become
+/// paragraphs. Without pdftotext the job fails saying so.
 public struct PDFExtractor: DocumentProcessor {
     /// How long one PDF may take.
     public var timeout: Duration
     /// The pdftotext to run; nil: the first on PATH.
     public var toolPath: String?
+    /// The bounds pdftotext inherits when it runs inside an ``IsolatedExtractor``'s child (for
+    /// the messages that name them); nil: none known.
+    public var limits: ExtractionLimits?
 
-    public init(timeout: Duration = .seconds(120), toolPath: String? = nil) {
+    public init(timeout: Duration = .seconds(120), toolPath: String? = nil, limits: ExtractionLimits? = nil) {
         self.timeout = timeout
         self.toolPath = toolPath
+        self.limits = limits
     }
 
     public func handles(detectedType: String) -> Bool {
@@ -22,48 +34,44 @@ public struct PDFExtractor: DocumentProcessor {
         guard let tool = toolPath.map({ FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }) ?? Self.pdftotext else {
             throw ProcessingError("PDF text extraction needs pdftotext, which is not installed (Debian: apt-get install poppler-utils)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["-enc", "UTF-8", "-q", document.path, "-"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Task {
-            try await Task.sleep(for: timeout)
-            process.terminate()
+        // Inside an isolated extraction the child leads a process group: pdftotext stays in it, so
+        // that killing the group kills pdftotext too.
+        let child = ChildProcess(
+            executable: tool, arguments: ["-enc", "UTF-8", "-q", document.path, "-"],
+            processGroup: getpgrp() == getpid() ? .inherit : .new, deadline: timeout, outputLimit: document.maximumTextBytes)
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try await child.run()
+        } catch let error as ChildProcess.LaunchError {
+            throw ProcessingError("\(error)")
         }
-        // Read before waiting (a large output would fill the pipe and stall the process), and no
-        // more than the text limit: past it the process is stopped.
-        let limit = document.maximumTextBytes
-        let (data, isTruncated) = await Task.detached { () -> (Data, Bool) in
-            var data = Data()
-            while true {
-                let piece = output.fileHandleForReading.availableData
-                if piece.isEmpty { return (data, false) }
-                data.append(piece)
-                if data.count > limit {
-                    process.terminate()
-                    return (data.prefix(limit), true)
-                }
-            }
-        }.value
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        deadline.cancel()
-        guard isTruncated || (process.terminationReason == .exit && process.terminationStatus == 0) else {
-            let reason = process.terminationReason == .uncaughtSignal ? "was stopped after \(timeout)" : "exited with status \(process.terminationStatus)"
-            let detail = String(decoding: message.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ProcessingError("pdftotext \(reason)\(detail.isEmpty ? "" : ": " + detail)")
+        let isTruncated = outcome.exceededOutputLimit
+        if outcome.exceededDeadline { throw ProcessingError("pdftotext took longer than the time limit of \(timeout) and was stopped") }
+        switch outcome.ending {
+        case .exited(0): break
+        case _ where isTruncated: break
+        case .signalled(SIGXCPU):
+            throw ProcessingError(limits?.cpuExceeded ?? "pdftotext used more than its CPU time limit", permanent: true)
+        case .signalled(SIGKILL) where limits.map({ outcome.cpuTime >= .seconds($0.cpuSeconds) }) ?? false:
+            throw ProcessingError(limits?.cpuExceeded ?? "pdftotext used more than its CPU time limit", permanent: true)
+        case .signalled(let signal):
+            let memory = limits.map { outcome.peakMemoryBytes >= $0.memoryBytes / 2 } ?? false
+            if memory, let limits { throw ProcessingError("\(limits.memoryExceeded) (pdftotext stopped by signal \(signal))", permanent: true) }
+            throw ProcessingError("pdftotext was stopped by signal \(signal)\(Self.detail(outcome))")
+        case .exited(let status):
+            throw ProcessingError("pdftotext exited with status \(status)\(Self.detail(outcome))")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: outcome.output, as: UTF8.self)
             .split(separator: "\u{0C}", omittingEmptySubsequences: true)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
             .joined(separator: "\n\n")
         return ExtractedText(text: text, isTruncated: isTruncated)
+    }
+
+    private static func detail(_ outcome: ChildProcess.Outcome) -> String {
+        let message = String(outcome.errorText.prefix(300))
+        return message.isEmpty ? "" : ": " + message
     }
 
     /// The pdftotext on PATH, if any.

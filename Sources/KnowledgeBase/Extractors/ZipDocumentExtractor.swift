@@ -4,13 +4,19 @@ import ZIPFoundation
 
 /// Documents that are ZIP archives of XML: Word, Excel and PowerPoint (Office Open XML),
 /// OpenDocument text, spreadsheets and presentations, and EPUB books. Each member read is capped
-/// (``maximumMemberBytes``), so a ZIP bomb fails the job instead of the worker.
+/// (``maximumMemberBytes``) and so is everything read from one archive together
+/// (``maximumInflatedBytes``), so a ZIP bomb fails the job instead of the worker; members are
+/// found through an index built once, and an EPUB chapter is read once however often the spine
+/// names it.
 public struct ZipDocumentExtractor: DocumentProcessor {
     /// The most bytes one member may inflate to.
     public var maximumMemberBytes: Int
+    /// The most bytes all members read from one archive may inflate to together.
+    public var maximumInflatedBytes: Int
 
-    public init(maximumMemberBytes: Int = 64 << 20) {
+    public init(maximumMemberBytes: Int = 64 << 20, maximumInflatedBytes: Int = 256 << 20) {
         self.maximumMemberBytes = maximumMemberBytes
+        self.maximumInflatedBytes = maximumInflatedBytes
     }
 
     static let docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -29,88 +35,120 @@ public struct ZipDocumentExtractor: DocumentProcessor {
         } catch {
             throw ProcessingError("the document is not a readable ZIP archive: \(error)")
         }
-        let reader = MemberReader(archive: archive, limit: maximumMemberBytes)
+        let reader = MemberReader(archive: archive, memberLimit: maximumMemberBytes, totalLimit: maximumInflatedBytes)
+        var text = TextBudget(limit: document.maximumTextBytes)
         switch document.record.detectedType {
         case Self.docx:
-            return ExtractedText(text: try XMLText.collect(try reader.data("word/document.xml"), rules: .init(
-                textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"])))
+            text.add(try XMLText.collect(try reader.data("word/document.xml"), rules: .init(
+                textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"]),
+                maximumTextBytes: text.remaining))
         case Self.xlsx:
-            var parts: [String] = []
             if let shared = try reader.optionalData("xl/sharedStrings.xml") {
-                parts.append(try XMLText.collect(shared, rules: .init(textElements: ["t"], paragraphElements: ["si"])))
+                text.add(try XMLText.collect(shared, rules: .init(textElements: ["t"], paragraphElements: ["si"]), maximumTextBytes: text.remaining))
             }
-            for sheet in reader.members(under: "xl/worksheets/sheet", suffix: ".xml") {
-                parts.append(try XMLText.collect(try reader.data(sheet), rules: .init(textElements: ["t"], paragraphElements: ["is"])))
+            for sheet in reader.members(under: "xl/worksheets/sheet", suffix: ".xml") where !text.isFull {
+                text.add(try XMLText.collect(try reader.data(sheet), rules: .init(textElements: ["t"], paragraphElements: ["is"]),
+                                             maximumTextBytes: text.remaining))
             }
-            return ExtractedText(text: parts.filter { !$0.isEmpty }.joined(separator: "\n\n"))
         case Self.pptx:
-            let slides = reader.members(under: "ppt/slides/slide", suffix: ".xml")
-            let texts = try slides.map { try XMLText.collect(try reader.data($0), rules: .init(textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"])) }
-            return ExtractedText(text: texts.filter { !$0.isEmpty }.joined(separator: "\n\n"))
-        case Self.epub:
-            return ExtractedText(text: try epubText(reader))
-        default:  // OpenDocument
-            return ExtractedText(text: try XMLText.collect(try reader.data("content.xml"), rules: .init(
-                textElements: ["text:p", "text:h", "text:span", "text:a"], paragraphElements: ["text:p", "text:h"],
-                lineBreakElements: ["text:line-break"], tabElements: ["text:tab"])))
-        }
-    }
-
-    /// The chapters in reading order (the package's spine), each through the HTML extractor.
-    private func epubText(_ reader: MemberReader) throws -> String {
-        let container = String(decoding: try reader.data("META-INF/container.xml"), as: UTF8.self)
-        guard let packagePath = Self.attribute("full-path", in: container) else {
-            throw ProcessingError("the EPUB's META-INF/container.xml names no package document")
-        }
-        let package = String(decoding: try reader.data(packagePath), as: UTF8.self)
-        let base = packagePath.contains("/") ? String(packagePath[..<packagePath.lastIndex(of: "/")!]) + "/" : ""
-        var hrefs: [String: String] = [:]
-        for item in Self.tags("item", in: package) {
-            if let id = Self.attribute("id", in: item), let href = Self.attribute("href", in: item) { hrefs[id] = href }
-        }
-        let spine = Self.tags("itemref", in: package).compactMap { Self.attribute("idref", in: $0) }.compactMap { hrefs[$0] }
-        let chapters = try spine.map { href in
-            HTMLExtractor.text(ofHTML: String(decoding: try reader.data(base + (href.removingPercentEncoding ?? href)), as: UTF8.self))
-        }
-        return chapters.filter { !$0.isEmpty }.joined(separator: "\n\n")
-    }
-
-    private static func tags(_ name: String, in xml: String) -> [Substring] {
-        var found: [Substring] = []
-        var rest = Substring(xml)
-        while let open = rest.range(of: "<" + name), let close = rest[open.upperBound...].firstIndex(of: ">") {
-            let next = rest[open.upperBound]
-            if next == " " || next == "/" || next == ">" || next == "\n" || next == "\t" { found.append(rest[open.lowerBound...close]) }
-            rest = rest[rest.index(after: close)...]
-        }
-        return found
-    }
-
-    private static func attribute(_ name: String, in tag: some StringProtocol) -> String? {
-        for quote in ["\"", "'"] {
-            if let start = tag.range(of: " \(name)=\(quote)") ?? tag.range(of: "\n\(name)=\(quote)"),
-               let end = tag[start.upperBound...].range(of: quote) {
-                return Entities.decode(String(tag[start.upperBound..<end.lowerBound]))
+            for slide in reader.members(under: "ppt/slides/slide", suffix: ".xml") where !text.isFull {
+                text.add(try XMLText.collect(try reader.data(slide), rules: .init(
+                    textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"]), maximumTextBytes: text.remaining))
             }
+        case Self.epub:
+            for chapter in try EPUBPackage(reader: reader).chapters where !text.isFull {
+                text.add(HTMLExtractor.text(ofHTML: String(decoding: try reader.data(chapter), as: UTF8.self)))
+            }
+        default:  // OpenDocument
+            text.add(try XMLText.collect(try reader.data("content.xml"), rules: .init(
+                textElements: ["text:p", "text:h", "text:span", "text:a"], paragraphElements: ["text:p", "text:h"],
+                lineBreakElements: ["text:line-break"], tabElements: ["text:tab"]), maximumTextBytes: text.remaining))
         }
-        return nil
+        return ExtractedText(text: text.text, isTruncated: text.isFull)
     }
 }
 
-/// Reads members of an archive, each capped in size.
-private struct MemberReader {
-    let archive: Archive
+/// Text gathered from several members, at most `limit` UTF-8 bytes, parts a paragraph apart.
+private struct TextBudget {
     let limit: Int
+    private(set) var text = ""
+    private(set) var isFull = false
+
+    init(limit: Int) { self.limit = limit }
+
+    var remaining: Int { max(limit - text.utf8.count, 0) }
+
+    mutating func add(_ part: String) {
+        guard !part.isEmpty, !isFull else { return }
+        if !text.isEmpty { text += "\n\n" }
+        text += part
+        if text.utf8.count >= limit {
+            text = text.utf8Prefix(limit)
+            isFull = true
+        }
+    }
+}
+
+/// An EPUB's chapters in reading order: the package document named by `META-INF/container.xml`,
+/// its manifest and spine read with an XML parser (linear in the package's size), each chapter
+/// once however often the spine names it.
+private struct EPUBPackage {
+    let chapters: [String]
+
+    init(reader: MemberReader) throws {
+        let container = try XMLAttributes.collect(try reader.data("META-INF/container.xml"), elements: ["rootfile"])
+        guard let packagePath = container.first?["full-path"] else {
+            throw ProcessingError("the EPUB's META-INF/container.xml names no package document")
+        }
+        let package = try XMLAttributes.collect(try reader.data(packagePath), elements: ["item", "itemref"])
+        let base = packagePath.contains("/") ? String(packagePath[..<packagePath.lastIndex(of: "/")!]) + "/" : ""
+        var hrefs: [String: String] = [:]
+        var spine: [String] = []
+        var seen: Set<String> = []
+        for (element, attributes) in package.found {
+            if element == "item", let id = attributes["id"], let href = attributes["href"] {
+                hrefs[id] = base + (href.removingPercentEncoding ?? href)
+            } else if element == "itemref", let idref = attributes["idref"] {
+                spine.append(idref)
+            }
+        }
+        chapters = spine.compactMap { hrefs[$0] }.filter { seen.insert($0).inserted }
+    }
+}
+
+/// Reads members of an archive through an index built once (ZIPFoundation's lookup by path scans
+/// the whole central directory), each capped in size and all of them together capped too.
+final class MemberReader {
+    private let archive: Archive
+    private let memberLimit: Int
+    private let totalLimit: Int
+    private let index: [String: Entry]
+    private var inflated = 0
+
+    init(archive: Archive, memberLimit: Int, totalLimit: Int) {
+        self.archive = archive
+        self.memberLimit = memberLimit
+        self.totalLimit = totalLimit
+        var index: [String: Entry] = [:]
+        for entry in archive where index[entry.path] == nil { index[entry.path] = entry }
+        self.index = index
+    }
 
     func optionalData(_ path: String) throws -> Data? {
-        guard let entry = archive[path] else { return nil }
-        guard entry.uncompressedSize <= UInt64(limit) else {
-            throw ProcessingError("\(path) inflates to \(entry.uncompressedSize) bytes, over the limit of \(limit)")
+        guard let entry = index[path] else { return nil }
+        guard entry.uncompressedSize <= UInt64(memberLimit) else {
+            throw ProcessingError("\(path) inflates to \(entry.uncompressedSize) bytes, over the limit of \(ExtractionLimits.size(memberLimit)) per member", permanent: true)
         }
         var data = Data()
         do {
             _ = try archive.extract(entry, skipCRC32: false) { chunk in
-                guard data.count + chunk.count <= limit else { throw ProcessingError("\(path) inflates past the limit of \(limit) bytes") }
+                guard data.count + chunk.count <= self.memberLimit else {
+                    throw ProcessingError("\(path) inflates past the limit of \(ExtractionLimits.size(self.memberLimit)) per member", permanent: true)
+                }
+                guard self.inflated + chunk.count <= self.totalLimit else {
+                    throw ProcessingError("the archive inflates past the limit of \(ExtractionLimits.size(self.totalLimit)) per document", permanent: true)
+                }
+                self.inflated += chunk.count
                 data.append(chunk)
             }
         } catch let error as ProcessingError {
@@ -128,8 +166,7 @@ private struct MemberReader {
 
     /// Members named `prefix` + a number + `suffix`, in numeric order.
     func members(under prefix: String, suffix: String) -> [String] {
-        archive.compactMap { entry -> (Int, String)? in
-            let path = entry.path
+        index.keys.compactMap { path -> (Int, String)? in
             guard path.hasPrefix(prefix), path.hasSuffix(suffix),
                   let number = Int(path.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
             return (number, path)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IngestSQLite
 import IntakeServer
+import KnowledgeBase
 import Logging
 import Metrics
 import Prometheus
@@ -60,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Passages")
     var chunkOptions: ChunkOptions
 
+    @OptionGroup(title: "Text extraction (each document in a child process)")
+    var extractionOptions: ExtractionOptions
+
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
@@ -91,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.snifferHandles = sniffers
         configuration.workers = workers
         configuration.chunker = chunkOptions.chunker
+        configuration.extractionHelper = .currentExecutable()
+        configuration.extractionLimits = extractionOptions.limits
         if let webhook, let webhookSecret { configuration.webhook = (webhook, webhookSecret) }
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.shutdownGracePeriod = .seconds(shutdownGrace)

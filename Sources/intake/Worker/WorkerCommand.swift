@@ -31,6 +31,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Passages")
     var chunkOptions: ChunkOptions
 
+    @OptionGroup(title: "Text extraction (each document in a child process)")
+    var extractionOptions: ExtractionOptions
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard lease >= 2 else { throw ValidationError("--lease must be at least 2 seconds.") }
@@ -41,6 +44,8 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.workers = workers
         configuration.chunker = chunkOptions.chunker
+        configuration.extractionHelper = .currentExecutable()
+        configuration.extractionLimits = extractionOptions.limits
         configuration.snifferHandles = 1
         var logger = Logger(label: "intake-worker")
         logger.logLevel = .info

@@ -1,0 +1,37 @@
+/// Bounds on extracting the text of one document in a child process (``IsolatedExtractor``).
+/// A document that exceeds one fails with an error naming it; exceeding CPU, memory or an
+/// archive's inflated size fails it for good (`dead`: retrying cannot help).
+public struct ExtractionLimits: Sendable, Hashable, Codable {
+    /// Wall-clock time for one document, from start to its last byte of text (default 120 s).
+    /// The child and everything it started get SIGKILL then. A document stopped here is retried:
+    /// a loaded machine, not the document, may be why.
+    public var wallClock: Duration = .seconds(120)
+    /// CPU seconds of the extraction process, and of each program it starts, `pdftotext` (default
+    /// 60; `RLIMIT_CPU`).
+    public var cpuSeconds: Int = 60
+    /// Address space of the extraction process and of each program it starts (default 1 GiB;
+    /// `RLIMIT_AS`).
+    public var memoryBytes: Int = 1 << 30
+    /// The most bytes one member of a ZIP-based document (DOCX, XLSX, PPTX, OpenDocument, EPUB)
+    /// may inflate to (default 64 MiB).
+    public var memberBytes: Int = 64 << 20
+    /// The most bytes all members read from one archive may inflate to together (default 256 MiB).
+    public var inflatedBytes: Int = 256 << 20
+
+    public init() {}
+
+    /// The message of a document that ran out of CPU time.
+    var cpuExceeded: String { "extraction used more than the CPU time limit of \(cpuSeconds) s" }
+    /// The message of a document that ran out of memory.
+    var memoryExceeded: String { "extraction exceeded the memory limit of \(Self.size(memoryBytes))" }
+    /// The message of a document stopped at the wall-clock limit.
+    var wallClockExceeded: String { "extraction took longer than the time limit of \(wallClock) and was stopped" }
+
+    /// `bytes` in the largest binary unit that divides it.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 30, bytes % (1 << 30) == 0 { return "\(bytes >> 30) GiB" }
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+}
