@@ -93,6 +93,20 @@ public enum HostileDocuments {
         return try zip([("[Content_Types].xml", Array("<Types/>".utf8))] + (1...sheets).map { ("xl/worksheets/sheet\($0).xml", Array(sheet.utf8)) })
     }
 
+    /// An XLSX whose one sheet inflates to `sheetBytes` bytes of blanks (a few hundred KB deflated).
+    public static func xlsxOfOneHugeSheet(sheetBytes: Int) throws -> [UInt8] {
+        let archive = try Archive(accessMode: .create)
+        try archive.addEntry(with: "[Content_Types].xml", type: .file, uncompressedSize: 8, compressionMethod: .none) { (_: Int64, _: Int) in Data("<Types/>".utf8) }
+        // libmagic reads the first few members' names: the small ones come first.
+        try archive.addEntry(with: "xl/workbook.xml", type: .file, uncompressedSize: 11, compressionMethod: .deflate) { (_: Int64, _: Int) in Data("<workbook/>".utf8) }
+        try archive.addEntry(with: "xl/styles.xml", type: .file, uncompressedSize: 13, compressionMethod: .deflate) { (_: Int64, _: Int) in Data("<styleSheet/>".utf8) }
+        let blanks = Data(repeating: 0x20, count: 1 << 20)
+        try archive.addEntry(
+            with: "xl/worksheets/sheet1.xml", type: .file, uncompressedSize: Int64(sheetBytes), compressionMethod: .deflate
+        ) { (_: Int64, size: Int) in blanks.prefix(size) }
+        return [UInt8](archive.data ?? Data())
+    }
+
     /// An EPUB whose package lists `items` manifest items and whose spine names one chapter of
     /// `chapterBytes` bytes `spineRepeats` times.
     public static func epub(items: Int = 1, chapterBytes: Int = 1_000, spineRepeats: Int = 1) throws -> [UInt8] {

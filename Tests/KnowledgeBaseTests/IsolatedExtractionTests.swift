@@ -87,6 +87,20 @@ struct IsolatedExtractionTests {
         #expect(document.error == "the archive inflates past the limit of 4 MiB per document")
     }
 
+    @Test(.timeLimit(.minutes(1))) func aDocumentThatNeedsMoreMemoryThanTheLimitIsDeadNamingIt() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("huge-sheet.xlsx", data: try HostileDocuments.xlsxOfOneHugeSheet(sheetBytes: 400 << 20))
+        var limits = ExtractionLimits()
+        limits.memoryBytes = 256 << 20
+        limits.memberBytes = 1 << 30
+        limits.inflatedBytes = 1 << 30
+        #expect(try await isolatedWorker(pipeline, limits: limits).processNext())
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .dead, "\(document.detectedType)")
+        #expect(document.error?.hasPrefix("extraction exceeded the memory limit of 256 MiB") == true, "\(document.error ?? "")")
+    }
+
     @Test(.timeLimit(.minutes(1))) func anEPUBWhoseSpineNamesOneChapterFortyTimesReadsItOnce() async throws {
         let pipeline = try Pipeline()
         defer { pipeline.remove() }

@@ -3,15 +3,17 @@
 
 #include <sys/types.h>
 
-/// Starts `path` with `argv` and `envp` through `posix_spawn`, as a child that inherits nothing
-/// it should not: every signal unblocked and at its default disposition (a thread of a Swift
-/// concurrency pool blocks nearly all of them, and a child inherits that mask), standard input
-/// `/dev/null`, standard output and error on `stdout_fd` and `stderr_fd`, every other descriptor
-/// closed, and, when `new_process_group` is non-zero, a process group of its own whose id is its
-/// pid (so that it and everything it starts can be killed together).
-/// Returns 0 and sets `*pid`, or an errno value.
+/// Starts `path` with `argv` and `envp` as a child that inherits nothing it should not: every
+/// signal unblocked and at its default disposition (a thread of a Swift concurrency pool blocks
+/// nearly all of them, and a child inherits that mask), standard input `/dev/null`, standard
+/// output and error on `stdout_fd` and `stderr_fd`, every other descriptor closed; when
+/// `new_process_group` is non-zero, a process group of its own whose id is its pid (so that it and
+/// everything it starts can be killed together); and when `die_with_parent` is non-zero, SIGKILL
+/// as soon as the calling thread ends (Linux `PR_SET_PDEATHSIG`: a supervisor killed with SIGKILL
+/// takes its children with it). Returns 0 and sets `*pid`, or an errno value (the child's own, if
+/// it could not run `path`).
 int intake_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
-                 int new_process_group, pid_t *pid);
+                 int new_process_group, int die_with_parent, pid_t *pid);
 
 /// `pipe2(fds, O_CLOEXEC)`: a pipe whose ends no other child inherits. Returns 0, or -1 with errno set.
 int intake_pipe_cloexec(int fds[2]);

@@ -33,6 +33,9 @@ public struct ChildProcess: Sendable {
     public var outputLimit: Int
     /// The most bytes of standard error kept; the rest is read and dropped.
     public var errorLimit: Int
+    /// Whether the child gets SIGKILL when the thread supervising it ends, as it does when this
+    /// process is killed (Linux): nothing runs on unsupervised, past every bound.
+    public var diesWithParent: Bool = true
 
     public init(
         executable: String, arguments: [String], environment: [String: String]? = nil, processGroup: ProcessGroup = .new,
@@ -150,7 +153,7 @@ public struct ChildProcess: Sendable {
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let spawnError = withCStrings(argv) { argv in
             withCStrings(envp) { envp in
-                intake_spawn(executable, argv, envp, outputPipe[1], errorPipe[1], processGroup == .new ? 1 : 0, &pid)
+                intake_spawn(executable, argv, envp, outputPipe[1], errorPipe[1], processGroup == .new ? 1 : 0, diesWithParent ? 1 : 0, &pid)
             }
         }
         close(outputPipe[1])
