@@ -3,8 +3,12 @@
 public protocol Catalog: Sendable {
     /// Records `upload`, its documents, a queued job for each and their first status events, in
     /// one transaction — with `idempotency`'s key completed in it, when given. Call it only once
-    /// every document's blob is durable.
-    func record(_ upload: NewUpload, completing idempotency: IdempotencyCompletion?) async throws -> UploadReceipt
+    /// every document's blob is durable. Inside the transaction each blob is checked with
+    /// `blobIsPresent`: one removed by ``releaseBlobs(_:remove:)`` since it was published throws
+    /// ``CatalogError/blobRemoved(sha256:)`` and nothing is recorded.
+    func record(
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @Sendable (String) -> Bool
+    ) async throws -> UploadReceipt
 
     /// The upload `id`, or nil.
     func upload(id: String) async throws -> UploadReceipt?
@@ -18,9 +22,14 @@ public protocol Catalog: Sendable {
     /// The knowledge base of the upload that holds document `id`, or nil.
     func knowledgeBase(ofDocument id: String) async throws -> String?
 
-    /// Removes document `id` and its job; returns whether it existed. Its blob goes when no other
-    /// document refers to it (``Ingestor/collectGarbage(gracePeriod:)``).
-    func deleteDocument(id: String) async throws -> Bool
+    /// Removes document `id`, its job and passages; returns the digest of its blob, or nil when
+    /// there was no such document. Release the blob with ``releaseBlobs(_:remove:)``.
+    func deleteDocument(id: String) async throws -> String?
+
+    /// Calls `remove` for each of `digests` that no document refers to, inside a transaction that
+    /// holds off ``record(_:completing:blobIsPresent:)``: a blob is never removed under an upload
+    /// that is being recorded. Returns the digests removed.
+    func releaseBlobs(_ digests: [String], remove: @Sendable (String) throws -> Void) async throws -> [String]
 
     /// The digest of every blob a recorded document refers to.
     func referencedDigests() async throws -> Set<String>
@@ -89,6 +98,20 @@ extension Catalog {
     public func record(_ upload: NewUpload) async throws -> UploadReceipt {
         try await record(upload, completing: nil)
     }
+
+    /// Records `upload` without checking that its blobs are present.
+    public func record(_ upload: NewUpload, completing idempotency: IdempotencyCompletion?) async throws -> UploadReceipt {
+        try await record(upload, completing: idempotency, blobIsPresent: { _ in true })
+    }
+}
+
+/// Why the catalog could not record an upload, where the reason decides the answer.
+public enum CatalogError: Error, Sendable, Hashable {
+    /// The database's disk is full.
+    case storageFull
+    /// The blob with this digest was removed (the last document with the same content was
+    /// deleted) between publishing and recording: the upload must be sent again.
+    case blobRemoved(sha256: String)
 }
 
 /// Which documents to list, and where to continue.

@@ -15,6 +15,11 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case bodyFailed(String)
     /// The catalog could not record the upload.
     case catalog(String)
+    /// The catalog's disk is full.
+    case catalogFull
+    /// A blob of the upload was removed while it was being recorded (the last other document
+    /// with the same content was deleted at that moment): send the upload again.
+    case blobRemoved(sha256: String)
     /// The task was cancelled.
     case cancelled
 
@@ -26,6 +31,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
         case .storage(let error): return "storage: \(error)"
         case .bodyFailed(let message): return "reading the body failed: \(message)"
         case .catalog(let message): return "recording the upload failed: \(message)"
+        case .catalogFull: return "recording the upload failed: the database's disk is full"
+        case .blobRemoved(let sha256): return "the content \(sha256) was deleted while this upload was recorded; send it again"
         case .cancelled: return "the upload was cancelled"
         }
     }

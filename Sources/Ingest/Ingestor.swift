@@ -135,21 +135,46 @@ public struct Ingestor: Sendable {
                 continuation.resume(returning: Result { () throws(StorageError) in try store.publish(blobs) })
             }
         }
+        let stored: [StoredBlob]
         do throws(StorageError) {
-            _ = try published.get()
+            stored = try published.get()
         } catch {
             // publish removed what it had not renamed; renamed blobs wait for collectGarbage.
             throw .storage(error)
         }
         do {
-            let receipt = try await catalog.record(NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency)
+            let receipt = try await catalog.record(
+                NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency,
+                blobIsPresent: { store.contains($0) })
             logger.info("upload ingested", metadata: [
                 "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
             ])
             return receipt
         } catch {
-            throw .catalog("\(error)")
+            // Nothing was recorded: the blobs this upload added go, unless another document has them by now.
+            let added = stored.filter { !$0.wasAlreadyStored }.map(\.sha256)
+            if !added.isEmpty {
+                do {
+                    _ = try await catalog.releaseBlobs(added) { digest in try store.remove(digest) }
+                } catch {
+                    logger.warning("blobs of an upload that was not recorded are left to garbage collection", metadata: ["error": "\(error)"])
+                }
+            }
+            switch error as? CatalogError {
+            case .storageFull?: throw .catalogFull
+            case .blobRemoved(let sha256)?: throw .blobRemoved(sha256: sha256)
+            case nil: throw .catalog("\(error)")
+            }
         }
+    }
+
+    /// Removes document `id` (its job and passages too) and, when no other document has the same
+    /// content, its blob. Returns whether the document existed.
+    public func deleteDocument(id: String) async throws -> Bool {
+        guard let digest = try await catalog.deleteDocument(id: id) else { return false }
+        let store = self.store
+        _ = try await catalog.releaseBlobs([digest]) { digest in try store.remove(digest) }
+        return true
     }
 
     /// Removes blobs that no recorded document refers to and that are older than `gracePeriod`

@@ -36,11 +36,16 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     // MARK: - Catalog
 
-    public func record(_ upload: NewUpload, completing idempotency: IdempotencyCompletion?) async throws -> UploadReceipt {
+    public func record(
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @Sendable (String) -> Bool
+    ) async throws -> UploadReceipt {
         let now = clock.now
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
-        return try await database.write { db in
+        return try await Self.mappingStorageFull { try await database.write { db in
+            if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
+                throw CatalogError.blobRemoved(sha256: missing.sha256)
+            }
             try db.execute(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
                            arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
             for (position, field) in upload.fields.enumerated() {
@@ -67,7 +72,7 @@ public final class SQLiteStore: Catalog, JobQueue {
                 try Self.completeIdempotency(db, idempotency, location: response.location, body: response.body)
             }
             return receipt
-        }
+        } }
     }
 
     public func upload(id: String) async throws -> UploadReceipt? {
@@ -139,10 +144,32 @@ public final class SQLiteStore: Catalog, JobQueue {
         return Int64(cursor.dropFirst(), radix: 16)
     }
 
-    public func deleteDocument(id: String) async throws -> Bool {
+    public func deleteDocument(id: String) async throws -> String? {
         try await database.write { db in
+            let digest = try String.fetchOne(db, sql: "SELECT sha256 FROM documents WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
-            return db.changesCount == 1
+            return db.changesCount == 1 ? digest : nil
+        }
+    }
+
+    public func releaseBlobs(_ digests: [String], remove: @Sendable (String) throws -> Void) async throws -> [String] {
+        try await database.write { db in
+            var removed: [String] = []
+            for digest in Set(digests).sorted()
+            where try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = ?)", arguments: [digest])! {
+                try remove(digest)
+                removed.append(digest)
+            }
+            return removed
+        }
+    }
+
+    /// Runs `body`, reporting a full disk as ``CatalogError/storageFull``.
+    static func mappingStorageFull<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw CatalogError.storageFull
         }
     }
 

@@ -71,6 +71,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             self.init(.badRequest, code: "body_failed", message: "reading the request body failed: \(message)", closesConnection: true)
         case .catalog:
             self.init(.internalServerError, code: "catalog_failed", message: "the upload could not be recorded; nothing of it was kept")
+        case .catalogFull:
+            self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's database disk is full; nothing of this upload was kept")
+        case .blobRemoved:
+            self.init(.serviceUnavailable, code: "retry", message: "content of this upload was deleted while it was recorded; nothing of it was kept: send it again")
+            extraHeaders[.retryAfter] = "1"
         case .cancelled:
             self.init(.serviceUnavailable, code: "shutting_down", message: "the server is shutting down; retry the upload", closesConnection: true)
         }

@@ -7,7 +7,7 @@
 public struct MultipartLimits: Sendable, Hashable {
     /// The name of one limit, as carried by ``MultipartError/Code/limitExceeded(_:)``.
     public enum Limit: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-        case headerBytes, headerCount, parts, fieldBytes, fileBytes, bodyBytes, preambleBytes, epilogueBytes
+        case headerBytes, headerCount, parts, fieldBytes, fieldsBytes, fileBytes, bodyBytes, preambleBytes, epilogueBytes
         public var description: String { rawValue }
     }
 
@@ -20,10 +20,13 @@ public struct MultipartLimits: Sendable, Hashable {
     public var parts: Int = 1000
     /// Data bytes of one part that is not a file (no `filename` parameter). Default 1 MiB.
     public var fieldBytes: Int = 1024 * 1024
-    /// Data bytes of one file part. Default: none.
-    public var fileBytes: Int? = nil
-    /// Bytes of the whole body. Default: none.
-    public var bodyBytes: Int? = nil
+    /// Data bytes of all parts that are not files, together: a consumer that keeps fields in
+    /// memory keeps at most this much. Default 1 MiB.
+    public var fieldsBytes: Int = 1024 * 1024
+    /// Data bytes of one file part (`nil`: none). Default 1 GiB.
+    public var fileBytes: Int? = 1 << 30
+    /// Bytes of the whole body (`nil`: none). Default 2 GiB.
+    public var bodyBytes: Int? = 2 << 30
     /// Bytes before the first delimiter. Default 64 KiB.
     public var preambleBytes: Int = 64 * 1024
     /// Bytes after the close delimiter. Default 64 KiB.
@@ -38,6 +41,9 @@ public struct MultipartLimits: Sendable, Hashable {
         var limits = MultipartLimits()
         limits.parts = .max
         limits.fieldBytes = .max
+        limits.fieldsBytes = .max
+        limits.fileBytes = nil
+        limits.bodyBytes = nil
         limits.preambleBytes = .max
         limits.epilogueBytes = .max
         return limits
@@ -50,6 +56,7 @@ public struct MultipartLimits: Sendable, Hashable {
         case .headerCount: return headerCount
         case .parts: return parts
         case .fieldBytes: return fieldBytes
+        case .fieldsBytes: return fieldsBytes
         case .fileBytes: return fileBytes
         case .bodyBytes: return bodyBytes
         case .preambleBytes: return preambleBytes

@@ -86,6 +86,7 @@ extension MultipartParser {
 
     mutating func beginBody(_ outcome: HeaderBlock.Outcome) -> MultipartEvent? {
         phase = .body
+        if partLimitKind != .fileBytes { fieldsBytesSoFar += partBytes }  // the part before this one
         partBytes = 0
         headerBytes = 0
         if headerBuffer.capacity > 4096 {
@@ -96,8 +97,7 @@ extension MultipartParser {
         switch outcome {
         case .skip:
             skippingPart = true
-            partLimit = limits.fieldBytes
-            partLimitKind = .fieldBytes
+            limitFieldPart()
             return nil
         case .part(let part):
             skippingPart = false
@@ -105,10 +105,21 @@ extension MultipartParser {
                 partLimit = limits.fileBytes ?? .max
                 partLimitKind = .fileBytes
             } else {
-                partLimit = limits.fieldBytes
-                partLimitKind = .fieldBytes
+                limitFieldPart()
             }
             return .partBegin(part)
+        }
+    }
+
+    /// A part that is not a file may hold the smaller of its own limit and what is left of all fields'.
+    private mutating func limitFieldPart() {
+        let left = max(limits.fieldsBytes - fieldsBytesSoFar, 0)
+        if left < limits.fieldBytes {
+            partLimit = left
+            partLimitKind = .fieldsBytes
+        } else {
+            partLimit = limits.fieldBytes
+            partLimitKind = .fieldBytes
         }
     }
 }

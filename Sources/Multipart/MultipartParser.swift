@@ -86,6 +86,8 @@ public struct MultipartParser: Sendable {
     var partBytes = 0
     var partLimit = Int.max
     var partLimitKind = MultipartLimits.Limit.fieldBytes
+    /// Data bytes of the parts before the current one that were not files.
+    var fieldsBytesSoFar = 0
     var skippingPart = false
 
     // The current header block.
@@ -297,8 +299,11 @@ public struct MultipartParser: Sendable {
         partBytes += count
         if partBytes > partLimit {
             let overflowOffset = offset + count - (partBytes - partLimit)
-            let what = partLimitKind == .fileBytes ? "file" : "non-file field"
-            throw limitError(partLimitKind, at: overflowOffset, "the data of \(what) part \(partCount - 1) is larger than the limit")
+            switch partLimitKind {
+            case .fileBytes: throw limitError(.fileBytes, at: overflowOffset, "the data of file part \(partCount - 1) is larger than the limit")
+            case .fieldsBytes: throw limitError(.fieldsBytes, at: overflowOffset, "the non-file fields up to part \(partCount - 1) hold more data together than the limit")
+            default: throw limitError(partLimitKind, at: overflowOffset, "the data of non-file field part \(partCount - 1) is larger than the limit")
+            }
         }
     }
 

@@ -21,6 +21,26 @@ final class ManualClock: IngestClock {
         try SQLiteStore(path: directory.path + "/intake.sqlite", clock: clock, retry: retry, jitter: { 0 })
     }
 
+    @Test func anUploadWhoseBlobWasRemovedBeforeItsRecordIsNotRecorded() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, clock: ManualClock())
+        await #expect(throws: CatalogError.blobRemoved(sha256: String(repeating: "a", count: 64))) {
+            try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: nil, blobIsPresent: { _ in false })
+        }
+        #expect(try await store.documents(DocumentQuery()).documents.isEmpty)
+    }
+
+    @Test func blobsAreReleasedOnlyWhenNoDocumentHasThem() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try makeStore(directory, clock: ManualClock())
+        let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf"), document("b.pdf", sha: "b")]))
+        let removed = try await store.releaseBlobs([String(repeating: "a", count: 64), String(repeating: "c", count: 64)]) { _ in }
+        #expect(removed == [String(repeating: "c", count: 64)])
+        #expect(try await store.deleteDocument(id: receipt.documents[0].id) == String(repeating: "a", count: 64))
+        #expect(try await store.releaseBlobs([String(repeating: "a", count: 64)]) { _ in } == [String(repeating: "a", count: 64)])
+        #expect(try await store.deleteDocument(id: receipt.documents[0].id) == nil)
+    }
+
     @Test func uploadDocumentsAndJobsAreRecordedTogether() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -160,6 +160,27 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         #expect(live.files(under: "tmp").isEmpty)
     }
 
+    @Test func fieldsOverTheDefaultLimitOnAllFieldsTogetherAre413AndLeaveNothing() async throws {
+        let live = try LiveService()  // the defaults: 1 MiB per field and 1 MiB for all fields together
+        try await live.test { client in
+            var writer = MultipartWriter()
+            let value = String(repeating: "v", count: 600_000)
+            let bytes = writer.field(name: "one", value: value) + writer.field(name: "two", value: value)
+                + writer.fileHead(name: "doc", filename: "a.txt") + Array("text".utf8) + writer.end()
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: writer.contentType], body: ByteBuffer(bytes: bytes))
+            #expect(response.status == .contentTooLarge)
+            let error = try json(response)["error"] as? [String: String]
+            #expect(error?["code"] == "limit_exceeded")
+            #expect(error?["message"]?.contains("fieldsBytes = 1048576") == true)
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+    }
+
+    @Test func theDefaultLimitsOnFilesAndBodiesAreFinite() {
+        #expect(MultipartLimits().fileBytes == 1 << 30)
+        #expect(MultipartLimits().bodyBytes == 2 << 30)
+    }
+
     @Test func nonMultipartBodyIs415() async throws {
         let live = try LiveService()
         try await live.test { client in
@@ -255,6 +276,53 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             let again = try await client.execute(uri: "/documents/\(id)", method: .delete)
             #expect(again.status == .notFound)
         }
+    }
+
+    @Test func deletingTheLastDocumentWithSomeContentRemovesItsBytesAndNotBefore() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            var ids: [String] = []
+            for _ in 0..<2 {  // the same content twice: one blob
+                let (body, contentType) = uploadBody(file: "same.txt", type: "text/plain", data: try fixture("sample.txt"))
+                let created = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+                ids.append(try #require(((try json(created))["documents"] as? [[String: Any]])?.first?["id"] as? String))
+            }
+            #expect(live.files(under: "blobs").count == 1)
+            #expect(try await client.execute(uri: "/documents/\(ids[0])", method: .delete).status == .noContent)
+            #expect(live.files(under: "blobs").count == 1, "the other document still has the bytes")
+            #expect(try await client.execute(uri: "/documents/\(ids[1])/content", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/documents/\(ids[1])", method: .delete).status == .noContent)
+            #expect(live.files(under: "blobs").isEmpty)
+        }
+    }
+
+    /// Runs as root only (CI does): the database is on a full 1 MiB tmpfs, the data directory not.
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func aFullDatabaseDiskIs507AndLeavesNoBlob() async throws {
+        let databaseDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-dbfull-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: databaseDirectory, withIntermediateDirectories: true)
+        try DiskFullAPITests().run("/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", databaseDirectory)
+        defer {
+            try? DiskFullAPITests().run("/bin/umount", databaseDirectory)
+            try? FileManager.default.removeItem(atPath: databaseDirectory)
+        }
+        let live = try LiveService { $0.databasePath = databaseDirectory + "/intake.sqlite" }
+        defer { try? FileManager.default.removeItem(atPath: live.directory) }
+        // Fill what the schema left of the tmpfs.
+        let filler = FileManager.default.createFile(atPath: databaseDirectory + "/filler", contents: nil)
+        #expect(filler)
+        if let handle = FileHandle(forWritingAtPath: databaseDirectory + "/filler") {
+            while (try? handle.write(contentsOf: Data(repeating: 0, count: 4096))) != nil {}
+            try? handle.close()
+        }
+        try await live.test(keepData: true) { client in
+            let (body, contentType) = uploadBody(file: "notes.txt", type: "text/plain", data: Array(String(repeating: "Notes of a meeting.\n", count: 2000).utf8))
+            let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            #expect(response.status.code == 507)
+            #expect((try json(response)["error"] as? [String: String])?["code"] == "insufficient_storage")
+        }
+        #expect(live.files(under: "tmp").isEmpty)
+        #expect(live.files(under: "blobs").isEmpty)
     }
 }
 

@@ -141,6 +141,23 @@ import Testing
         #expect(result.sizes.first ?? 0 <= 1 << 20)
     }
 
+    @Test func manyFieldsEachUnderTheFieldLimitStopAtTheLimitOnAllFieldsTogether() {
+        // 300 fields of 1 MiB each (each at its own limit): a consumer that keeps them would hold 300 MiB.
+        let field = (0..<300).map { index in
+            text("--\(boundary)\r\nContent-Disposition: form-data; name=\"f\(index)\"\r\n\r\n") + [UInt8](repeating: 0x61, count: 1 << 20) + text("\r\n")
+        }
+        var limits = MultipartLimits()
+        limits.fieldsBytes = (1 << 20) + 1000
+        let result = stream(field, limits: limits)
+        #expect(result.error?.code == .limitExceeded(.fieldsBytes))
+        #expect(result.error?.offset == field[0].count + field[1].count - 2 - ((1 << 20) - 1000))
+        #expect(result.sizes.reduce(0, +) <= (1 << 20) + 1000)
+        // Files do not count towards it.
+        let file = text("--\(boundary)\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n\r\n")
+            + [UInt8](repeating: 0x62, count: 3 << 20) + text("\r\n")
+        #expect(stream([field[0], file, text("--\(boundary)--\r\n")], limits: limits).error == nil)
+    }
+
     @Test(arguments: [("CRLF", [UInt8]([13, 10])), ("CR", [13]), ("LF", [10])])
     func sixtyFourMebibytesOfLineBreakBytesAreData(_ label: String, _ pattern: [UInt8]) {
         let size = 64 << 20

@@ -23,7 +23,7 @@ struct DocumentRoutes {
         }
         router.delete("documents/:id") { _, context -> Response in
             let record = try await document(context)
-            guard try await service.database.deleteDocument(id: record.id) else { throw APIError.notFound("document \(record.id)") }
+            guard try await service.ingestor.deleteDocument(id: record.id) else { throw APIError.notFound("document \(record.id)") }
             return Response(status: .noContent)
         }
         router.post("documents/:id/reprocess") { _, context -> Response in

@@ -15,10 +15,13 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("max-field-bytes"), help: ArgumentHelp("Data bytes of one part that is not a file.", valueName: "bytes"))
     var fieldBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_FIELD_BYTES", MultipartLimits().fieldBytes)
 
-    @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: INTAKE_MAX_FILE_SIZE, else no limit).", valueName: "bytes"))
+    @Option(name: .customLong("max-fields-bytes"), help: ArgumentHelp("Data bytes of all parts that are not files, together.", valueName: "bytes"))
+    var fieldsBytes: Int = EnvironmentDefaults.int("INTAKE_MAX_FIELDS_BYTES", MultipartLimits().fieldsBytes)
+
+    @Option(name: [.customLong("max-file-bytes"), .customLong("max-file-size")], help: ArgumentHelp("Data bytes of one file part (default: INTAKE_MAX_FILE_SIZE, else 1 GiB).", valueName: "bytes"))
     var fileBytes: Int?
 
-    @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: INTAKE_MAX_UPLOAD_SIZE, else no limit).", valueName: "bytes"))
+    @Option(name: [.customLong("max-body-bytes"), .customLong("max-upload-size")], help: ArgumentHelp("Bytes of the whole body (default: INTAKE_MAX_UPLOAD_SIZE, else 2 GiB).", valueName: "bytes"))
     var bodyBytes: Int?
 
     @Option(name: .customLong("max-preamble-bytes"), help: ArgumentHelp("Bytes before the first boundary line.", valueName: "bytes"))
@@ -30,7 +33,7 @@ struct LimitOptions: ParsableArguments {
     func validate() throws {
         let values: [(String, Int?)] = [
             ("--max-header-bytes", headerBytes), ("--max-headers", headerCount), ("--max-parts", parts),
-            ("--max-field-bytes", fieldBytes), ("--max-file-bytes", limits.fileBytes), ("--max-body-bytes", limits.bodyBytes),
+            ("--max-field-bytes", fieldBytes), ("--max-fields-bytes", fieldsBytes), ("--max-file-bytes", limits.fileBytes), ("--max-body-bytes", limits.bodyBytes),
             ("--max-preamble-bytes", preambleBytes), ("--max-epilogue-bytes", epilogueBytes),
         ]
         for case (let flag, let value?) in values where value < 0 {
@@ -44,9 +47,10 @@ struct LimitOptions: ParsableArguments {
         limits.headerCount = headerCount
         limits.parts = parts
         limits.fieldBytes = fieldBytes
+        limits.fieldsBytes = fieldsBytes
         // Optional options cannot have a default, so the environment is read here.
-        limits.fileBytes = fileBytes ?? EnvironmentDefaults.int("INTAKE_MAX_FILE_SIZE")
-        limits.bodyBytes = bodyBytes ?? EnvironmentDefaults.int("INTAKE_MAX_UPLOAD_SIZE")
+        limits.fileBytes = fileBytes ?? EnvironmentDefaults.int("INTAKE_MAX_FILE_SIZE") ?? MultipartLimits().fileBytes
+        limits.bodyBytes = bodyBytes ?? EnvironmentDefaults.int("INTAKE_MAX_UPLOAD_SIZE") ?? MultipartLimits().bodyBytes
         limits.preambleBytes = preambleBytes
         limits.epilogueBytes = epilogueBytes
         return limits
