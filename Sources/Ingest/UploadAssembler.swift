@@ -136,6 +136,12 @@ struct UploadAssembler {
     // MARK: - Events
 
     private mutating func begin(_ part: MultipartPart) throws(IngestError) {
+        // Names are stored as text, exactly: a NUL would cut them, so the part is refused instead.
+        for (what, value) in [("name", part.name), ("filename", part.filename), ("filename*", part.filenameStar)] {
+            if let value, value.utf8.contains(0) {
+                throw .invalidBody(MultipartError(.invalidParameters, offset: parser.offset, "the \(what) of part \(part.index) holds a NUL byte, which cannot be stored; rename it"))
+            }
+        }
         self.part = part
         partEnded = false
         decoder = MultipartTransferDecoder(part.transferEncoding)
@@ -210,6 +216,9 @@ struct UploadAssembler {
             return false
         }
         guard part.isFile else {
+            if fieldValue.contains(0) {
+                throw .invalidBody(MultipartError(.invalidEncodedData, offset: parser.offset, "the value of field '\(part.name)' (part \(part.index)) holds a NUL byte, which cannot be stored as text"))
+            }
             fields.append(UploadField(name: part.name, value: HeaderText.decode(fieldValue)))
             self.part = nil
             return false

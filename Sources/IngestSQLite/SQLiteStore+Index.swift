@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import Ingest
 
@@ -86,9 +87,26 @@ extension SQLiteStore: SearchIndex {
 
     /// An FTS5 expression of the words of `text` (every one with `" "`, any with `" OR "`), each
     /// quoted so that no character a person types is taken as query syntax. Nil when there is no word.
+    ///
+    /// Words are runs of letters, marks and digits, cut by Unicode scalar, not by `Character`: a
+    /// grapheme cluster can join a letter to a quote (U+0D4E, a "prepended" mark, followed by `"`
+    /// is one `Character`), and a quote inside a word would end FTS5's string. Any quote left is
+    /// doubled, as FTS5 escapes it.
     static func matchExpression(_ text: String, joinedBy separator: String) -> String? {
-        let words = text.split { !($0.isLetter || $0.isNumber) }
+        let words = text.unicodeScalars.split { !isWordScalar($0) }
         guard !words.isEmpty else { return nil }
-        return words.prefix(32).map { "\"\($0)\"" }.joined(separator: separator)
+        return words.prefix(32).map { word in
+            "\"" + String(String.UnicodeScalarView(word)).replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: separator)
+    }
+
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return false
+        }
     }
 }

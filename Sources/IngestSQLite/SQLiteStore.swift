@@ -12,7 +12,9 @@ public final class SQLiteStore: Catalog, JobQueue {
     private let retry: RetryPolicy
     private let jitter: @Sendable () -> Double
 
-    /// Opens (creating and migrating if needed) the database at `path`.
+    /// Opens (creating and migrating if needed) the database at `path`. The database holds every
+    /// tenant's text: it and its `-wal` and `-shm` files are readable by their owner only (0600),
+    /// whatever the umask (SQLite gives the journal files the database file's mode).
     ///
     /// - Parameter jitter: a number in 0...1 for each retry delay; random by default.
     public init(
@@ -27,11 +29,23 @@ public final class SQLiteStore: Catalog, JobQueue {
             // application crashes, and FULL also across power loss: we want the latter.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        Self.restrictPermissions(ofDatabaseAt: path)
         database = try DatabasePool(path: path, configuration: configuration)
         try SQLiteSchema.migrator.migrate(database)
         self.clock = clock
         self.retry = retry
         self.jitter = jitter
+    }
+
+    /// Creates the database file with mode 0600 if it is missing, and takes group and other access
+    /// away from it and its journal files if they exist.
+    private static func restrictPermissions(ofDatabaseAt path: String) {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            fchmod(descriptor, 0o600)
+            close(descriptor)
+        }
+        for suffix in ["-wal", "-shm"] { chmod(path + suffix, 0o600) }
     }
 
     // MARK: - Catalog

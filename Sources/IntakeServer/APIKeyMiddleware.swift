@@ -3,15 +3,19 @@ import HTTPTypes
 import Hummingbird
 import IngestSQLite
 
-/// Once any API key exists, every endpoint but `/healthz` and `/metrics` needs `Authorization: Bearer KEY`, and
-/// the request sees only the key's knowledge base.
+/// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
+/// the request sees only the key's knowledge base; `/metrics`, which counts across every
+/// knowledge base, is then not served here at all (``ServerConfiguration/metricsAddress`` serves it).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let database: SQLiteStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/healthz" || request.uri.path == "/metrics" { return try await next(request, context) }
+        if request.uri.path == "/healthz" { return try await next(request, context) }
         guard try await database.requiresKeys() else { return try await next(request, context) }
+        if request.uri.path == "/metrics" {
+            throw APIError(.forbidden, code: "forbidden", message: "metrics count every knowledge base's documents: with API keys they are served only on --metrics-address")
+        }
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized("this server needs an API key: send Authorization: Bearer KEY")
         }

@@ -5,7 +5,7 @@ public import IngestSQLite
 import KnowledgeBase
 import Logging
 import Multipart
-import ServiceLifecycle
+public import ServiceLifecycle
 import UnixSignals
 
 /// The parts of a running service: the data directory's store and catalog, the sniffer, and the
@@ -20,12 +20,25 @@ public struct IntakeService: Sendable {
     /// libmagic. Fails with a clear error when any of it cannot be done.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        try Self.prepareDataDirectory(configuration.dataDirectory)
         store = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
         database = try SQLiteStore(path: configuration.databasePath ?? configuration.dataDirectory + "/intake.sqlite")
         ingestor = Ingestor(
             store: store, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: database,
             policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
+    }
+
+    /// Creates the data directory, or takes write access away from its group and all access from
+    /// others (it holds every tenant's documents): 0700 when new, at most 0750 when it exists,
+    /// whatever the umask.
+    static func prepareDataDirectory(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            chmod(path, 0o700)
+        } else if info.st_mode & 0o027 != 0 {
+            chmod(path, mode_t(info.st_mode & 0o750))
+        }
     }
 
     /// The routes of the API.
@@ -34,12 +47,7 @@ public struct IntakeService: Sendable {
         router.add(middleware: AccessLogMiddleware(logger: configuration.logger, metrics: configuration.metrics))
         router.add(middleware: APIKeyMiddleware(database: database))
         router.get("healthz") { _, _ in "ok\n" }
-        let metrics = configuration.metrics
-        let database = self.database
-        router.get("metrics") { _, _ -> Response in
-            let text = try await metrics.exposition(database: database)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
-        }
+        if configuration.metricsAddress == nil { addMetrics(to: router) }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
@@ -48,6 +56,27 @@ public struct IntakeService: Sendable {
         EventRoutes(service: self).add(to: router)
         SearchRoutes(service: self).add(to: router)
         return router
+    }
+
+    /// Adds `GET /metrics` (Prometheus text) to `router`: the metrics application's route, for
+    /// an application of your own too.
+    public func addMetrics<Context: RequestContext>(to router: Router<Context>) {
+        let metrics = configuration.metrics
+        let database = self.database
+        router.get("metrics") { _, _ -> Response in
+            let text = try await metrics.exposition(database: database)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+    }
+
+    /// The application serving `/metrics` alone on ``ServerConfiguration/metricsAddress``, if set.
+    public func metricsApplication() -> (any Service)? {
+        guard let address = configuration.metricsAddress else { return nil }
+        let router = Router()
+        addMetrics(to: router)
+        return Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "intake-metrics"),
+            logger: configuration.logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections, gives the requests in
@@ -67,6 +96,7 @@ public struct IntakeService: Sendable {
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += workers().map { .init(service: $0) }
+        if let metrics = metricsApplication() { services.append(.init(service: metrics)) }
         if let webhook = configuration.webhook {
             services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, logger: configuration.logger)))
         }

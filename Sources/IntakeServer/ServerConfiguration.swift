@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     /// libmagic handles: as many uploads can be sniffed at once.
     public var snifferHandles: Int = 4
     public var logger: Logger = Logger(label: "intake")
+    /// A loopback address of its own for `/metrics`, which counts across every knowledge base
+    /// (nil: `/metrics` on the API's address, and only while no API key exists).
+    public var metricsAddress: (host: String, port: Int)? = nil
     /// Where `/metrics` reads from.
     public var metrics: IntakeMetrics = IntakeMetrics()
 

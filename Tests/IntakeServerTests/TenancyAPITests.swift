@@ -35,6 +35,33 @@ import Testing
         }
     }
 
+    @Test func onceAKeyExistsMetricsAcrossTenantsAreForNoKeyOnTheAPIAddress() async throws {
+        let live = try LiveService()
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        try await live.test { client in
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .forbidden)
+            let withKey = try await client.execute(uri: "/metrics", method: .get, headers: bearer(secret))
+            #expect(withKey.status == .forbidden)
+            let message = (try json(withKey)["error"] as? [String: String])?["message"]
+            #expect(message?.contains("--metrics-address") == true)
+        }
+    }
+
+    @Test func metricsOnTheirOwnAddressAreServedThereAndNotOnTheAPIs() async throws {
+        let live = try LiveService { $0.metricsAddress = ("127.0.0.1", 0) }
+        try await live.test { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .notFound)
+        }
+        let router = Router()
+        live.service.addMetrics(to: router)
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body).contains("intake_"))
+        }
+    }
+
     @Test func revokedKeyIsRefused() async throws {
         let live = try LiveService()
         let (record, secret) = try await live.service.database.createKey(knowledgeBase: "a")

@@ -176,6 +176,27 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         #expect(live.files(under: "tmp").isEmpty)
     }
 
+    @Test func aNULInAFilenameOrAFieldIsRefusedWith400NotCutWhenStored() async throws {
+        let live = try LiveService()
+        defer { try? FileManager.default.removeItem(atPath: live.directory) }
+        let boundary = "nul-test-boundary"
+        let bodies = [
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"report\u{0}.exe.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--\(boundary)--\r\n",
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nbefore\u{0}after\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\r\nhello\r\n--\(boundary)--\r\n",
+        ]
+        for body in bodies {  // each on a connection of its own: a refused body closes it
+            try await live.test(keepData: true) { client in
+                let response = try await client.execute(
+                    uri: "/uploads", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: ByteBuffer(string: body))
+                #expect(response.status == .badRequest)
+                let error = try json(response)["error"] as? [String: String]
+                #expect(error?["message"]?.contains("NUL") == true, "\(error ?? [:])")
+            }
+        }
+        #expect(live.files(under: "tmp").isEmpty && live.files(under: "blobs").isEmpty)
+        #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
+    }
+
     @Test func theDefaultLimitsOnFilesAndBodiesAreFinite() {
         #expect(MultipartLimits().fileBytes == 1 << 30)
         #expect(MultipartLimits().bodyBytes == 2 << 30)
@@ -418,5 +439,34 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         #expect(live.files(under: "tmp").isEmpty)
         #expect(live.files(under: "blobs").isEmpty)
         #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
+    }
+}
+
+@Suite struct DataDirectoryTests {
+    private func mode(_ path: String) -> mode_t {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0o7777
+    }
+
+    @Test func theDataDirectoryAndTheDatabaseAreTheOwnersAloneWhateverTheUmask() async throws {
+        let live = try LiveService()
+        defer { try? FileManager.default.removeItem(atPath: live.directory) }
+        try await live.test(keepData: true) { client in
+            let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: try fixture("sample.txt"))
+            #expect(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body).status == .created)
+        }
+        #expect(mode(live.directory) == 0o700)
+        for file in ["intake.sqlite", "intake.sqlite-wal", "intake.sqlite-shm"] {
+            #expect(mode(live.directory + "/" + file) == 0o600, "\(file)")
+        }
+    }
+
+    @Test func anExistingDataDirectoryOpenToOthersIsClosedToThem() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-open-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o777)
+        _ = try LiveService(directory: directory)
+        #expect(mode(directory) == 0o750)
     }
 }

@@ -32,6 +32,30 @@ struct TemporaryStore {
 
 @Suite("Search index (SQLite FTS5)")
 struct SearchIndexTests {
+    @Test func whateverAPersonTypesIsWordsNeverQuerySyntax() async throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.remove() }
+        try await temporary.indexed("a.md", "Quoted \"words\" and ൎ marks: NEAR OR AND NOT * ^ - + ( ) { } : ' ` text.")
+        // One scalar of every general category, FTS5's syntax, and the case that once answered 500.
+        let scalars: [Unicode.Scalar] = [
+            "A", "a", "ǅ", "ʰ", "ൎ", "\u{0301}", "\u{0903}", "\u{20DD}", "7", "Ⅻ", "½", "_", "-", "(", ")", "«", "»", "!", "+",
+            "$", "^", "©", " ", "\u{2028}", "\u{2029}", "\u{0001}", "\u{200B}", "\u{E000}", "\"", "'", "*", ":", "{", "}", "\\", "\u{10FFFD}",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        var queries = ["ൎ\"", "\"", "\"\"", "a\"b", "NEAR(a b)", "a OR", "-a", "a*", "^a", "\u{0301}\""]
+        for _ in 0..<500 {
+            queries.append(String(String.UnicodeScalarView((0..<Int.random(in: 1...8, using: &generator)).map { _ in scalars.randomElement(using: &generator)! })))
+        }
+        for query in queries {
+            do {
+                _ = try await temporary.store.search(SearchQuery(text: query))
+            } catch {
+                Issue.record("the query \(query.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }) failed: \(error)")
+            }
+        }
+        #expect(try await temporary.store.search(SearchQuery(text: "\"words\"")).count == 1)
+    }
+
     @Test func theMostRelevantPassageComesFirstWithAMarkedSnippet() async throws {
         let temporary = try TemporaryStore()
         defer { temporary.remove() }

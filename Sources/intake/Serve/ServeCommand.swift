@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
     var shutdownGrace = EnvironmentDefaults.int("INTAKE_SHUTDOWN_GRACE", 30)
 
+    @Option(name: .customLong("metrics-address"), help: ArgumentHelp("Serve /metrics on this loopback HOST:PORT of its own (needed for /metrics once API keys exist: it counts every knowledge base).", valueName: "host:port"))
+    var metricsAddress = EnvironmentDefaults.string("INTAKE_METRICS_ADDRESS", "")
+
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
     var allowAnonymous = false
 
@@ -81,10 +84,25 @@ struct ServeCommand: AsyncParsableCommand {
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
+        if !metricsAddress.isEmpty {
+            guard let address = parsedMetricsAddress, Self.isLoopback(address.host) else {
+                throw ValidationError("--metrics-address must be a loopback HOST:PORT such as 127.0.0.1:9090, not '\(metricsAddress)'.")
+            }
+        }
     }
 
-    private var isLoopback: Bool {
+    private var isLoopback: Bool { Self.isLoopback(host) }
+
+    private static func isLoopback(_ host: String) -> Bool {
         host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
+    }
+
+    /// `--metrics-address` as host and port ("[::1]:9090" or "127.0.0.1:9090").
+    private var parsedMetricsAddress: (host: String, port: Int)? {
+        guard let colon = metricsAddress.lastIndex(of: ":"), let port = Int(metricsAddress[metricsAddress.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        let host = metricsAddress[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : (host, port)
     }
 
     func run() async throws {
@@ -94,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
         configuration.workers = workers
+        configuration.metricsAddress = parsedMetricsAddress
         configuration.chunker = chunkOptions.chunker
         configuration.extractionHelper = .currentExecutable()
         configuration.extractionLimits = extractionOptions.limits
