@@ -17,6 +17,11 @@ public struct ServerConfiguration: Sendable {
     /// Limits on each upload. `bodyBytes` is checked against Content-Length before reading.
     public var limits: MultipartLimits = MultipartLimits()
     public var policy: TypePolicy = .knowledgeBase
+    /// Host names requests may name in `Host` besides loopback's (when bound to loopback); when
+    /// bound to another address and this is empty, any.
+    public var allowedHosts: [String] = []
+    /// Origins (`https://app.example.com`) whose web pages may use the API from a browser.
+    public var corsOrigins: [String] = []
     /// A connection that sends nothing for this long is closed, mid-upload or not (a client that
     /// stalls: its upload is cleaned up like any cut-short body).
     public var idleTimeoutSeconds: Int = 60

@@ -59,7 +59,7 @@ stalled=$(python3 - "$port" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="slow.txt"\r\n\r\n' + b"s" * 100000
-s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
 s.settimeout(10)
 start = time.time()
 try:
@@ -77,7 +77,7 @@ python3 - "$port" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="gone.txt"\r\n\r\n' + b"g" * 200000
-s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 999999\r\n\r\n" + body)
 time.sleep(0.3)
 s.close()
 PY
@@ -108,7 +108,7 @@ import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="last.txt"\r\n\r\n' + b"l" * 1000
 tail = b"\r\n--B--\r\n"
-s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n" % (len(body) + len(tail)) + body)
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n" % (len(body) + len(tail)) + body)
 time.sleep(1.5)
 s.sendall(tail)
 print(s.recv(4096).split(b"\r\n")[0].decode())
@@ -135,7 +135,7 @@ python3 - "$port" >"$work/stalled.txt" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 body = b'--B\r\nContent-Disposition: form-data; name="doc"; filename="stalled.txt"\r\n\r\n' + b"s" * 100000
-s.sendall(b"POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 200000\r\n\r\n" + body)
+s.sendall(b"POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 200000\r\n\r\n" + body)
 s.settimeout(10)
 try:
     reply = s.recv(4096)

@@ -55,6 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
     var shutdownGrace = EnvironmentDefaults.int("INTAKE_SHUTDOWN_GRACE", 30)
 
+    @Option(name: .customLong("allowed-host"), help: ArgumentHelp("A host name requests may name in Host, besides loopback's when bound to loopback (repeatable; bound elsewhere without it: any).", valueName: "name"))
+    var allowedHosts: [String] = EnvironmentDefaults.list("INTAKE_ALLOWED_HOSTS")
+
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp("An origin whose web pages may use the API from a browser, e.g. https://app.example.com (repeatable).", valueName: "origin"))
+    var corsOrigins: [String] = EnvironmentDefaults.list("INTAKE_CORS_ORIGINS")
+
     @Option(name: .customLong("metrics-address"), help: ArgumentHelp("Serve /metrics on this loopback HOST:PORT of its own (needed for /metrics once API keys exist: it counts every knowledge base).", valueName: "host:port"))
     var metricsAddress = EnvironmentDefaults.string("INTAKE_METRICS_ADDRESS", "")
 
@@ -84,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
+        for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
+            throw ValidationError("--cors-origin takes an origin such as https://app.example.com, not '\(origin)'.")
+        }
         if !metricsAddress.isEmpty {
             guard let address = parsedMetricsAddress, Self.isLoopback(address.host) else {
                 throw ValidationError("--metrics-address must be a loopback HOST:PORT such as 127.0.0.1:9090, not '\(metricsAddress)'.")
@@ -113,6 +122,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.snifferHandles = sniffers
         configuration.workers = workers
         configuration.metricsAddress = parsedMetricsAddress
+        configuration.allowedHosts = allowedHosts
+        configuration.corsOrigins = corsOrigins
         configuration.chunker = chunkOptions.chunker
         configuration.extractionHelper = .currentExecutable()
         configuration.extractionLimits = extractionOptions.limits

@@ -15,6 +15,11 @@ enum EnvironmentDefaults {
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
     }
 
+    /// A comma-separated list (empty when unset).
+    static func list(_ name: String) -> [String] {
+        (ProcessInfo.processInfo.environment[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     static func optionalString(_ name: String) -> String? {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
