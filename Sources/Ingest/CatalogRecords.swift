@@ -69,15 +69,15 @@ public struct NewUpload: Sendable, Hashable {
 public struct IdempotencyCompletion: Sendable {
     public var knowledgeBase: String
     public var key: String
-    /// The request's fingerprint, asked once the whole body has been read.
-    public var fingerprint: @Sendable () -> String
+    /// The request's fingerprint, from the upload as recorded (``FormFingerprint/of(_:)``).
+    public var fingerprint: @Sendable (NewUpload) -> String
     /// The response status to replay.
     public var status: Int
     /// The response's Location and body for the recorded upload.
     public var response: @Sendable (UploadReceipt) throws -> (location: String?, body: Data)
 
     public init(
-        knowledgeBase: String, key: String, fingerprint: @escaping @Sendable () -> String, status: Int,
+        knowledgeBase: String, key: String, fingerprint: @escaping @Sendable (NewUpload) -> String = FormFingerprint.of, status: Int,
         response: @escaping @Sendable (UploadReceipt) throws -> (location: String?, body: Data)
     ) {
         self.knowledgeBase = knowledgeBase

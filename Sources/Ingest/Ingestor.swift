@@ -1,3 +1,4 @@
+import Crypto
 import Dispatch
 public import Logging
 public import Multipart
@@ -67,6 +68,47 @@ public struct Ingestor: Sendable {
             throw error
         }
         return try await publish(upload, knowledgeBase: knowledgeBase, idempotency: idempotency)
+    }
+
+    /// The ``FormFingerprint`` of the upload `body` holds, read to its end with the same limits as
+    /// ``ingest(contentType:body:knowledgeBase:idempotency:)`` and nothing stored: what a retry
+    /// with an `Idempotency-Key` is compared by. Files are hashed as they stream past; a file part
+    /// with no data and no filename (a browser's empty file input) is not a file, as when ingesting.
+    public func fingerprint<Body: AsyncSequence>(contentType: String, body: Body) async throws(IngestError) -> String
+    where Body.Element: MultipartChunk, Body.Element.Slice: MultipartChunk {
+        var fields: [UploadField] = []
+        var files: [NewDocument] = []
+        do {
+            let reader = try MultipartReader(contentType: contentType, body: body, limits: limits, options: options)
+            for try await part in reader {
+                if part.info.isFile {
+                    var hasher = SHA256()
+                    var size = 0
+                    for try await slice in part.body {
+                        slice.withUnsafeChunkBytes { bytes in
+                            hasher.update(bufferPointer: bytes)
+                            size += bytes.count
+                        }
+                    }
+                    if size == 0 && (part.info.filename ?? "").isEmpty { continue }
+                    files.append(NewDocument(
+                        fieldName: part.info.name, filename: part.info.filename, filenameStar: part.info.filenameStar,
+                        declaredType: part.info.contentType, detectedType: "", charset: nil, size: size,
+                        sha256: hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()))
+                } else {
+                    var value: [UInt8] = []
+                    for try await slice in part.body { slice.withUnsafeChunkBytes { value.append(contentsOf: $0) } }
+                    fields.append(UploadField(name: part.info.name, value: HeaderText.decode(value)))
+                }
+            }
+        } catch let error as MultipartError {
+            throw .invalidBody(error)
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .bodyFailed("\(error)")
+        }
+        return FormFingerprint.of(NewUpload(knowledgeBase: "", fields: fields, documents: files))
     }
 
     /// How many sniffs of complete parts may run beside the reading of the next parts.

@@ -36,11 +36,11 @@ extension SQLiteStore {
 
     /// Records the response of the request that held the key, for replays (inside the
     /// transaction that recorded the upload: ``record(_:completing:)``).
-    static func completeIdempotency(_ db: Database, _ completion: IdempotencyCompletion, location: String?, body: Data) throws {
+    static func completeIdempotency(_ db: Database, _ completion: IdempotencyCompletion, upload: NewUpload, location: String?, body: Data) throws {
         try db.execute(sql: """
             UPDATE idempotency_keys SET state = 'done', fingerprint = ?, status = ?, location = ?, body = ?
             WHERE knowledge_base = ? AND key = ?
-            """, arguments: [completion.fingerprint(), completion.status, location, body, completion.knowledgeBase, completion.key])
+            """, arguments: [completion.fingerprint(upload), completion.status, location, body, completion.knowledgeBase, completion.key])
     }
 
     /// Forgets `key` after its request failed, so that a retry can run.

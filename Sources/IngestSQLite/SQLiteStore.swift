@@ -83,7 +83,7 @@ public final class SQLiteStore: Catalog, JobQueue {
             }
             if let idempotency {
                 let response = try idempotency.response(receipt)
-                try Self.completeIdempotency(db, idempotency, location: response.location, body: response.body)
+                try Self.completeIdempotency(db, idempotency, upload: upload, location: response.location, body: response.body)
             }
             return receipt
         } }

@@ -78,7 +78,7 @@ final class ManualClock: IngestClock {
         defer { directory.remove() }
         let store = try makeStore(directory, clock: ManualClock())
         #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .acquired)
-        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { "f1" }, status: 201) { receipt in
+        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { _ in "f1" }, status: 201) { receipt in
             (location: "/uploads/\(receipt.id)", body: Data(receipt.documents[0].id.utf8))
         }
         let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
@@ -92,7 +92,7 @@ final class ManualClock: IngestClock {
         defer { directory.remove() }
         let store = try makeStore(directory, clock: ManualClock())
         _ = try await store.claimIdempotency(knowledgeBase: "kb", key: "k")
-        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { "f" }, status: 201) { _ in throw Unencodable() }
+        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { _ in "f" }, status: 201) { _ in throw Unencodable() }
         await #expect(throws: Unencodable.self) {
             _ = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
         }

@@ -161,6 +161,33 @@ import Testing
         }
     }
 
+    @Test func aRetryOfTheSameFormWithANewBoundaryReplaysAndAnotherFormIs422() async throws {
+        let live = try LiveService()
+        /// The form curl -F or a browser sends, each time with a boundary of its own.
+        @Sendable func form(boundary: String, title: String, file: [UInt8]) -> (ByteBuffer, String) {
+            var writer = MultipartWriter(boundary: try! MultipartBoundary(boundary))
+            let bytes = writer.field(name: "title", value: title) + writer.partHead(name: "doc", filename: "notes.txt", contentType: "text/plain")
+                + file + writer.end()
+            return (ByteBuffer(bytes: bytes), writer.contentType)
+        }
+        let text = Array("Minutes of the meeting.\n".utf8)
+        try await live.test { client in
+            let (first, firstType) = form(boundary: "------------------------a1b2c3", title: "Minutes", file: text)
+            let created = try await post(client, key: "k-form", body: first, contentType: firstType)
+            #expect(created.status == .created)
+            let (retry, retryType) = form(boundary: "----WebKitFormBoundaryZ9y8X7", title: "Minutes", file: text)
+            let replayed = try await post(client, key: "k-form", body: retry, contentType: retryType)
+            #expect(replayed.status == .created)
+            #expect(replayed.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(try json(replayed)["id"] as? String == json(created)["id"] as? String)
+            for (title, file) in [("Other title", text), ("Minutes", Array("Other minutes.\n".utf8))] {
+                let (other, otherType) = form(boundary: "x-\(title.count)-\(file.count)", title: title, file: file)
+                #expect(try await post(client, key: "k-form", body: other, contentType: otherType).status == .unprocessableContent)
+            }
+            #expect(try await live.service.database.documents(DocumentQuery()).documents.count == 1)
+        }
+    }
+
     @Test func aFailedRequestFreesItsKeyForTheRetry() async throws {
         let live = try LiveService()
         let (good, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("text".utf8))

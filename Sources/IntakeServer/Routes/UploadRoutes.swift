@@ -67,22 +67,26 @@ struct UploadRoutes {
     }
 
     /// `Idempotency-Key` (IETF httpapi draft): the first request with a key is processed and its
-    /// response kept for 24 hours; a retry with the same body gets that response again (and
-    /// creates nothing), one with another body gets 422, one while the first is running 409.
-    /// The fingerprint is the SHA-256 of the whole body.
+    /// response kept for 24 hours; a retry of the same form gets that response again (and
+    /// creates nothing), one with another form gets 422, one while the first is running 409.
+    /// Requests are compared by their form (``FormFingerprint``), whatever their boundary.
     private func createOnce(_ request: Request, contentType: String, knowledgeBase: String, key: String) async throws -> Response {
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters", closesConnection: true)
         }
         let database = service.database
-        let fingerprint = BodyFingerprint()
         switch try await database.claimIdempotency(knowledgeBase: knowledgeBase, key: key) {
         case .inFlight:
             throw APIError(.conflict, code: "idempotency_in_flight", message: "a request with this Idempotency-Key is still being processed", closesConnection: true)
         case .completed(let original, let status, let location, let body):
-            for try await buffer in request.body { fingerprint.update(buffer) }
-            guard fingerprint.hex == original else {
-                throw APIError(.unprocessableContent, code: "idempotency_mismatch", message: "this Idempotency-Key was used with a different request body")
+            let fingerprint: String
+            do {
+                fingerprint = try await service.ingestor.fingerprint(contentType: contentType, body: request.body)
+            } catch {
+                throw APIError(error)
+            }
+            guard fingerprint == original else {
+                throw APIError(.unprocessableContent, code: "idempotency_mismatch", message: "this Idempotency-Key was used with a different form (other fields or files)")
             }
             var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", HTTPField.Name("Idempotent-Replayed")!: "true"]
             if let location { headers[.location] = location }
@@ -90,11 +94,11 @@ struct UploadRoutes {
         case .acquired:
             do {
                 // The key is completed in the transaction that records the upload.
-                let completion = IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key, fingerprint: { fingerprint.hex }, status: 201) { receipt in
+                let completion = IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key, status: 201) { receipt in
                     (location: "/uploads/\(receipt.id)", body: try APIModels.encoder.encode(APIModels.Upload(receipt)))
                 }
                 let receipt = try await ingest(
-                    contentType: contentType, body: HashingBody(base: request.body, fingerprint: fingerprint),
+                    contentType: contentType, body: request.body,
                     knowledgeBase: knowledgeBase, idempotency: completion)
                 return try Self.created(receipt)
             } catch {
