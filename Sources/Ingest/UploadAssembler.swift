@@ -84,8 +84,9 @@ struct UploadAssembler {
 
     /// Applies the sniffed type of the current file part, whose data is still arriving: refuses it,
     /// or lets it go on. (A part that ended before its sniff goes through ``deferSniff()``.)
-    mutating func accept(_ type: SniffedType) throws(IngestError) {
+    mutating func accept(_ sniffedType: SniffedType) throws(IngestError) {
         guard let part else { preconditionFailure("a sniff belongs to a file part") }
+        let type = TextTypeReconciliation.reconcile(sniffedType, declaredType: part.contentType, filename: part.filename)
         sniffed = type
         guard policy.accepts(type, prefix: sniffPrefix) else {
             throw .typeRejected(TypeRejection(
@@ -105,8 +106,9 @@ struct UploadAssembler {
     }
 
     /// Applies a deferred sniff: refuses the part, or records its type.
-    mutating func applyDeferred(_ sniff: DeferredSniff, type: SniffedType) throws(IngestError) {
+    mutating func applyDeferred(_ sniff: DeferredSniff, type sniffedType: SniffedType) throws(IngestError) {
         let document = pending[sniff.index].document
+        let type = TextTypeReconciliation.reconcile(sniffedType, declaredType: document.declaredType, filename: document.filename)
         guard policy.accepts(type, prefix: sniff.prefix) else {
             throw .typeRejected(TypeRejection(
                 part: document.partIndex, fieldName: document.fieldName, filename: document.filename,

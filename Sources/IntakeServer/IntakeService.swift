@@ -8,6 +8,12 @@ import Multipart
 public import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The parts of a running service: the data directory's store and catalog, the sniffer, and the
 /// ingestor that ties them together.
 public struct IntakeService: Sendable {

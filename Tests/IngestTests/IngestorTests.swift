@@ -43,6 +43,29 @@ import Testing
         #expect(harness.directory.files(under: "tmp").isEmpty)
     }
 
+    static let proseWithCommas = Array(String(repeating: "Plain notes, UTF-8 ✓\n", count: 50).utf8)
+    static let tableWithoutCommas = Array("name\nAda\nGrace\nEdsger\n".utf8)
+
+    /// Within plain text the client's word decides; where the content decides, or outside plain
+    /// text, the bytes do.
+    @Test(arguments: [
+        ("notes.txt", "text/plain", proseWithCommas, "text/plain"),
+        ("notes.txt", "application/octet-stream", proseWithCommas, "text/plain"),  // by extension
+        ("notes", nil, proseWithCommas, "text/csv"),  // nothing says otherwise: libmagic's guess stands
+        ("names.csv", "text/csv", tableWithoutCommas, "text/csv"),
+        ("notes.md", "text/markdown; charset=utf-8", proseWithCommas, "text/markdown"),
+        ("page.txt", "text/plain", Array("<!DOCTYPE html><html><body><p>Hello</p></body></html>\n".utf8), "text/html"),
+        ("photo.txt", "text/plain", try! DocumentFixtures.bytes("sample.png"), "image/png"),
+    ] as [(String, String?, [UInt8], String)])
+    func betweenKindsOfPlainTextTheDeclaredKindWins(_ name: String, _ declared: String?, _ data: [UInt8], _ detected: String) async throws {
+        let harness = try IngestHarness()
+        defer { harness.remove() }
+        var body = UploadBody()
+        body.file("doc", filename: name, type: declared, data: data)
+        let receipt = try await harness.ingest(body.finished(), contentType: body.contentType)
+        #expect(receipt.documents.first?.detectedType == detected)
+    }
+
     @Test(arguments: [("sample.elf", "application/octet-stream"), ("sample.sh", "text/plain")])
     func executablesAndScriptsAreRefusedAndLeaveNothing(_ name: String, _ declared: String) async throws {
         let harness = try IngestHarness()
