@@ -17,11 +17,11 @@ struct APIKeyMiddleware: RouterMiddleware {
             throw APIError(.forbidden, code: "forbidden", message: "metrics count every knowledge base's documents: with API keys they are served only on --metrics-address")
         }
         guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else {
-            throw APIError.unauthorized("this server needs an API key: send Authorization: Bearer KEY")
+            throw APIError.unauthorized("this server needs an API key: send Authorization: Bearer KEY", request: request)
         }
         let secret = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard let knowledgeBase = try await database.knowledgeBase(forKey: secret) else {
-            throw APIError.unauthorized("the API key is not valid (unknown or revoked)")
+            throw APIError.unauthorized("the API key is not valid (unknown or revoked)", request: request)
         }
         var context = context
         context.knowledgeBase = knowledgeBase
@@ -30,8 +30,10 @@ struct APIKeyMiddleware: RouterMiddleware {
 }
 
 extension APIError {
-    static func unauthorized(_ message: String) -> APIError {
-        var error = APIError(.unauthorized, code: "unauthorized", message: message)
+    /// 401; the connection is closed when the request has a body, which is not read.
+    static func unauthorized(_ message: String, request: Request) -> APIError {
+        let hasBody = (request.headers[.contentLength].flatMap(Int.init) ?? 0) > 0 || request.headers[.transferEncoding] != nil
+        var error = APIError(.unauthorized, code: "unauthorized", message: message, closesConnection: hasBody)
         error.extraHeaders = [.wwwAuthenticate: "Bearer"]
         return error
     }

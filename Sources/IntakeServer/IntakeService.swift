@@ -133,11 +133,10 @@ public struct IntakeService: Sendable {
     /// The application serving `responder` (the API's router, perhaps wrapped) with the
     /// configured address, timeouts and `Expect: 100-continue` handling.
     public func application(responder: some HTTPResponder<IntakeRequestContext>) -> some ApplicationProtocol {
-        let bodyLimit = configuration.limits.bodyBytes
         return Application(
             responder: responder,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ContinueHandler(bodyLimit: bodyLimit)],
+                additionalChannelHandlers: [ContinueHandler()],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),

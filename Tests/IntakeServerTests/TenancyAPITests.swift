@@ -62,6 +62,25 @@ import Testing
         }
     }
 
+    @Test func anUploadWithoutAValidKeyGets401Not100ContinueAndItsConnectionClosed() async throws {
+        let live = try LiveService()
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        try await live.test { client in
+            let port = try #require(client.port)
+            let head = { (authorization: String) in
+                "POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)Content-Type: multipart/form-data; boundary=B\r\n"
+                    + "Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n"
+            }
+            // Read to the end: the server answers 401 at once and closes, the body never sent.
+            let refused = await rawExchange(port: port, head("Authorization: Bearer intake_wrong_key\r\n"))
+            #expect(refused.hasPrefix("HTTP/1.1 401"), "\(refused.prefix(80))")
+            #expect(!refused.contains("100 Continue"))
+            #expect(refused.lowercased().contains("connection: close"))
+            let welcome = await rawExchange(port: port, head("Authorization: Bearer \(secret)\r\n"), untilHeadEnds: true)
+            #expect(welcome.hasPrefix("HTTP/1.1 100 Continue"), "\(welcome.prefix(80))")
+        }
+    }
+
     @Test func revokedKeyIsRefused() async throws {
         let live = try LiveService()
         let (record, secret) = try await live.service.database.createKey(knowledgeBase: "a")

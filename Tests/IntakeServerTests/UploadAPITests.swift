@@ -31,8 +31,9 @@ struct LiveService {
     /// (for a test that needs a second connection, after one the server closed).
     func test<Value>(keepData: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         defer { if !keepData { try? FileManager.default.removeItem(atPath: directory) } }
-        let app = Application(router: service.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        return try await app.test(.live, body)
+        // The service's own application: its channel handlers (Expect: 100-continue, closing
+        // after a refused body) and timeouts, on the configured address (127.0.0.1, port 0).
+        return try await service.application().test(.live, body)
     }
 
     func files(under relative: String) -> [String] {

@@ -41,6 +41,7 @@ struct UploadRoutes {
             throw APIError(.contentTooLarge, code: "limit_exceeded", message: "the body is \(declared) bytes; the limit is \(limit)", closesConnection: true)
         }
         let knowledgeBase = try Self.knowledgeBase(request, key: context.knowledgeBase)
+        await context.expectBody()
         guard let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!] else {
             let receipt = try await ingest(contentType: contentType, body: request.body, knowledgeBase: knowledgeBase)
             return try Self.created(receipt)
