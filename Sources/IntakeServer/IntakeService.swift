@@ -5,6 +5,7 @@ public import IngestSQLite
 import KnowledgeBase
 import Logging
 import Multipart
+import NIOCore
 public import ServiceLifecycle
 import UnixSignals
 
@@ -21,11 +22,14 @@ public struct IntakeService: Sendable {
     public let store: BlobStore
     public let database: SQLiteStore
     public let ingestor: Ingestor
+    /// The connections held now, out of ``ServerConfiguration/maximumConnections``.
+    public let connections: ConnectionBudget
 
     /// Opens the data directory (creating it, sweeping `tmp/`, migrating the database) and loads
     /// libmagic. Fails with a clear error when any of it cannot be done.
     public init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
+        connections = ConnectionBudget(limit: configuration.maximumConnections)
         try Self.prepareDataDirectory(configuration.dataDirectory)
         store = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
         database = try SQLiteStore(path: configuration.databasePath ?? configuration.dataDirectory + "/intake.sqlite")
@@ -99,7 +103,7 @@ public struct IntakeService: Sendable {
         let abandoned = try await database.releaseAbandonedIdempotencyClaims()
         configuration.logger.info("intake serving", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
-            "unreferenced-blobs-removed": "\(removed)", "abandoned-idempotency-claims": "\(abandoned)",
+            "unreferenced-blobs-removed": "\(removed)", "abandoned-idempotency-claims": "\(abandoned)", "max-connections": "\(configuration.maximumConnections)",
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += workers().map { .init(service: $0) }
@@ -133,10 +137,15 @@ public struct IntakeService: Sendable {
     /// The application serving `responder` (the API's router, perhaps wrapped) with the
     /// configured address, timeouts and `Expect: 100-continue` handling.
     public func application(responder: some HTTPResponder<IntakeRequestContext>) -> some ApplicationProtocol {
+        let connections = self.connections
+        let minimumRate = configuration.minimumUploadRate
+        let window = TimeAmount.nanoseconds(Int64(configuration.uploadRateWindow / .nanoseconds(1)))
         return Application(
             responder: responder,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ContinueHandler()],
+                additionalChannelHandlers: [
+                    ConnectionGuard(budget: connections, minimumRate: minimumRate, window: window), ContinueHandler(),
+                ],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),

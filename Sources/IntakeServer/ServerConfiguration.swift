@@ -22,6 +22,14 @@ public struct ServerConfiguration: Sendable {
     public var allowedHosts: [String] = []
     /// Origins (`https://app.example.com`) whose web pages may use the API from a browser.
     public var corsOrigins: [String] = []
+    /// Connections held at once; past it a new connection is closed as it is accepted. The
+    /// default leaves room in the descriptor limit for each connection's upload file and for the
+    /// database, blobs and extraction pipes: ``connectionLimit(forDescriptorLimit:)``.
+    public var maximumConnections: Int = ServerConfiguration.connectionLimit(forDescriptorLimit: ServerConfiguration.descriptorLimit)
+    /// Bytes a second a request body must arrive at, on average over each ``uploadRateWindow`` of
+    /// the server waiting for it; a slower client is disconnected (0: no minimum).
+    public var minimumUploadRate: Int = 1024
+    public var uploadRateWindow: Duration = .seconds(30)
     /// A connection that sends nothing for this long is closed, mid-upload or not (a client that
     /// stalls: its upload is cleaned up like any cut-short body).
     public var idleTimeoutSeconds: Int = 60
@@ -49,4 +57,36 @@ public struct ServerConfiguration: Sendable {
     public var metrics: IntakeMetrics = IntakeMetrics()
 
     public init() {}
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ServerConfiguration {
+    /// This process's soft limit on open descriptors.
+    public static var descriptorLimit: Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return 1024 }
+        return Int(limit.rlim_cur)
+    }
+
+    /// Raises the soft limit on open descriptors to the hard limit (as servers do); returns the new soft limit.
+    @discardableResult
+    public static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = min(limit.rlim_max, 1 << 20)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return descriptorLimit
+    }
+
+    /// Connections that fit in `descriptors`: two descriptors each (the socket and an upload's
+    /// temporary file), 128 kept for everything else, at least 16 and at most 10,000.
+    public static func connectionLimit(forDescriptorLimit descriptors: Int) -> Int {
+        min(max((descriptors - 128) / 2, 16), 10_000)
+    }
 }

@@ -55,6 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
     var shutdownGrace = EnvironmentDefaults.int("INTAKE_SHUTDOWN_GRACE", 30)
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Connections held at once; more are closed as they arrive (default: from the descriptor limit, raised to its hard limit: (limit - 128) / 2, at most 10000).", valueName: "count"))
+    var maxConnections: Int?
+
+    @Option(name: .customLong("min-upload-rate"), help: ArgumentHelp("Bytes a second a request body must arrive at, averaged over 30 s of the server waiting for it; slower clients are disconnected (0: none).", valueName: "bytes"))
+    var minUploadRate = EnvironmentDefaults.int("INTAKE_MIN_UPLOAD_RATE", 1024)
+
     @Option(name: .customLong("allowed-host"), help: ArgumentHelp("A host name requests may name in Host, besides loopback's when bound to loopback (repeatable; bound elsewhere without it: any).", valueName: "name"))
     var allowedHosts: [String] = EnvironmentDefaults.list("INTAKE_ALLOWED_HOSTS")
 
@@ -90,6 +96,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1.") }
+        guard minUploadRate >= 0 else { throw ValidationError("--min-upload-rate must be 0 or more.") }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
             throw ValidationError("--cors-origin takes an origin such as https://app.example.com, not '\(origin)'.")
         }
@@ -122,6 +130,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.snifferHandles = sniffers
         configuration.workers = workers
         configuration.metricsAddress = parsedMetricsAddress
+        let descriptors = ServerConfiguration.raiseDescriptorLimit()
+        configuration.maximumConnections = maxConnections ?? EnvironmentDefaults.int("INTAKE_MAX_CONNECTIONS")
+            ?? ServerConfiguration.connectionLimit(forDescriptorLimit: descriptors)
+        configuration.minimumUploadRate = minUploadRate
         configuration.allowedHosts = allowedHosts
         configuration.corsOrigins = corsOrigins
         configuration.chunker = chunkOptions.chunker
