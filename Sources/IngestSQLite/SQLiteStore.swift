@@ -281,6 +281,11 @@ public final class SQLiteStore: Catalog, JobQueue {
         }
     }
 
+    /// The id of the newest status event (0 when there is none).
+    public func newestEventID() async throws -> Int64 {
+        try await database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM status_events") ?? 0 }
+    }
+
     public func events(after id: Int64, limit: Int) async throws -> [StatusEvent] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM status_events WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { row in

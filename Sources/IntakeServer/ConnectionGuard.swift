@@ -28,7 +28,9 @@ public final class ConnectionBudget: Sendable {
 }
 
 /// Per connection: holds a place in the ``ConnectionBudget`` (or closes the connection when there
-/// is none), and closes a connection whose client sends a request body slower than a minimum rate.
+/// is none), closes a connection whose client sends a request body slower than a minimum rate, and
+/// one whose client stopped reading what the server sends (its socket not writable for a whole
+/// window: an event stream or download nobody reads would otherwise be held for ever).
 /// The rate is measured only over the time the server was waiting for data (a read requested and
 /// not yet answered), so a server that holds the client back (writing to a slow disk) never
 /// counts against it; each byte of a trickle no longer buys another idle timeout.
@@ -49,6 +51,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Time this window the server waited for data it had asked for.
     private var waitedThisWindow: TimeAmount = .zero
     private var waitingSince: NIODeadline?
+    /// Since when the socket has not been writable (the client is not reading).
+    private var unwritableSince: NIODeadline?
     private var check: Scheduled<Void>?
 
     init(budget: ConnectionBudget, minimumRate: Int, window: TimeAmount) {
@@ -109,6 +113,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        unwritableSince = context.channel.isWritable ? nil : (unwritableSince ?? .now())
+        context.fireChannelWritabilityChanged()
+    }
+
     func read(context: ChannelHandlerContext) {
         if waitingSince == nil { waitingSince = .now() }
         context.read()
@@ -122,13 +131,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func scheduleCheck(context: ChannelHandlerContext) {
-        guard minimumRate > 0 else { return }
         check = context.eventLoop.assumeIsolated().scheduleTask(in: window) { [self] in
             self.checkRate(context: context)
         }
     }
 
     private func checkRate(context: ChannelHandlerContext) {
+        if let since = unwritableSince, NIODeadline.now() - since >= window {
+            context.close(promise: nil)
+            return
+        }
         var waited = waitedThisWindow
         if let since = waitingSince {
             waited = waited + (.now() - since)
@@ -136,7 +148,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let seconds = Double(waited.nanoseconds) / 1e9
         let windowSeconds = Double(window.nanoseconds) / 1e9
-        if inRequest, seconds >= windowSeconds / 2, Double(bytesThisWindow) < Double(minimumRate) * seconds {
+        if minimumRate > 0, inRequest, seconds >= windowSeconds / 2, Double(bytesThisWindow) < Double(minimumRate) * seconds {
             context.close(promise: nil)
             return
         }

@@ -24,6 +24,12 @@ public struct IntakeService: Sendable {
     public let ingestor: Ingestor
     /// The connections held now, out of ``ServerConfiguration/maximumConnections``.
     public let connections: ConnectionBudget
+    /// The one reader of the event log for `GET /events` streams.
+    let eventHub: EventHub
+
+    /// `GET /events` streams open now, and how many of them wait on the one reader of the log
+    /// (none of which asks the database anything until it moves).
+    public var eventStreams: (open: Int, waiting: Int) { eventHub.counts }
 
     /// Opens the data directory (creating it, sweeping `tmp/`, migrating the database) and loads
     /// libmagic. Fails with a clear error when any of it cannot be done.
@@ -33,6 +39,9 @@ public struct IntakeService: Sendable {
         try Self.prepareDataDirectory(configuration.dataDirectory)
         store = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
         database = try SQLiteStore(path: configuration.databasePath ?? configuration.dataDirectory + "/intake.sqlite")
+        eventHub = EventHub(
+            database: database, pollInterval: configuration.eventPollInterval,
+            maximumStreams: configuration.maximumEventStreams, maximumStreamsPerKey: configuration.maximumEventStreamsPerKey)
         ingestor = Ingestor(
             store: store, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: database,
             policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
@@ -64,7 +73,7 @@ public struct IntakeService: Sendable {
         }
         UploadRoutes(service: self).add(to: router)
         DocumentRoutes(service: self).add(to: router)
-        EventRoutes(service: self).add(to: router)
+        EventRoutes(service: self, keepAliveInterval: configuration.eventKeepAliveInterval).add(to: router)
         SearchRoutes(service: self).add(to: router)
         return router
     }

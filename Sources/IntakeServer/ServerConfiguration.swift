@@ -30,6 +30,15 @@ public struct ServerConfiguration: Sendable {
     /// the server waiting for it; a slower client is disconnected (0: no minimum).
     public var minimumUploadRate: Int = 1024
     public var uploadRateWindow: Duration = .seconds(30)
+    /// `GET /events` streams open at once, in all and per API key (anonymous requests count as
+    /// one key); past either, 503 `too_many_streams`.
+    public var maximumEventStreams: Int = 256
+    public var maximumEventStreamsPerKey: Int = 32
+    /// How often the one reader of the event log looks for new events while streams are open.
+    public var eventPollInterval: Duration = .milliseconds(200)
+    /// How long a quiet event stream waits before a keep-alive comment (which also finds out that
+    /// its client is gone).
+    public var eventKeepAliveInterval: Duration = .seconds(15)
     /// A connection that sends nothing for this long is closed, mid-upload or not (a client that
     /// stalls: its upload is cleaned up like any cut-short body).
     public var idleTimeoutSeconds: Int = 60

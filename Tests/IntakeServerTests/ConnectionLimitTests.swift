@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import IntakeServer
 import Testing
@@ -105,5 +106,42 @@ func receivesResponseHead(_ descriptor: Int32) -> Bool {
             #expect(sent >= 0 && sent < 1200, "the server kept the connection for \(sent) bytes")
         }
         #expect(live.files(under: "tmp").isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aClientThatStopsReadingADownloadIsDisconnected() async throws {
+        let live = try LiveService { $0.uploadRateWindow = .milliseconds(300) }
+        try await live.test { client in
+            let port = try #require(client.port)
+            let size = 32 << 20
+            let (body, contentType) = uploadBody(file: "big.txt", type: "text/plain", data: Array(repeating: UInt8(ascii: "a"), count: size))
+            let created = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+            let id = try #require(((try json(created))["documents"] as? [[String: Any]])?.first?["id"] as? String)
+            let received = await onThread { () -> Int in
+                let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(descriptor) }
+                var small: Int32 = 64 << 10
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+                var timeout = timeval(tv_sec: 30, tv_usec: 0)
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard send(descriptor, "GET /documents/\(id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") else { return -1 }
+                sleep(3)  // a client that stopped reading
+                var total = 0
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let count = recv(descriptor, &buffer, buffer.count, 0)
+                    if count <= 0 { break }
+                    total += count
+                }
+                return total
+            }
+            #expect(received > 0 && received < size, "received \(received) of \(size) bytes")
+        }
     }
 }

@@ -4,16 +4,17 @@ import Hummingbird
 import Ingest
 import IngestSQLite
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /events`: document status changes as Server-Sent Events.
 ///
 /// Each event is `id: <event id>`, `event: <state>`, `data: <document JSON>`. A client that
 /// reconnects with `Last-Event-ID` (or `?after=`) gets every event after that id, none lost and
-/// none twice: ids come from the status-events table, which only grows.
+/// none twice: ids come from the status-events table, which only grows. A stream that has sent
+/// everything waits on the service's ``EventHub`` (one reader of the log for all streams) and
+/// sends a keep-alive comment when quiet; streams are capped in all and per key (503 past it).
 struct EventRoutes {
     let service: IntakeService
-    /// How often the table is polled when there is nothing new.
-    var pollInterval: Duration = .milliseconds(200)
     /// How often a comment line keeps idle connections (and proxies) from timing out.
     var keepAliveInterval: Duration = .seconds(15)
 
@@ -32,26 +33,40 @@ struct EventRoutes {
         }
         let start = after
         let feed = EventFeed(database: service.database, knowledgeBase: knowledgeBase)
-        let pollInterval = self.pollInterval
+        let hub = service.eventHub
+        do {
+            try hub.open(key: knowledgeBase)
+        } catch {
+            let limit = switch error {
+            case .tooManyStreams(let limit): "\(limit) event streams are open, the most this server holds"
+            case .tooManyStreamsForKey(let limit): "\(limit) event streams are open for this key, the most one key may hold"
+            }
+            var refusal = APIError(.serviceUnavailable, code: "too_many_streams", message: "\(limit); close one or retry later")
+            refusal.extraHeaders = [.retryAfter: "30"]
+            throw refusal
+        }
+        let stream = StreamPlace(hub: hub, key: knowledgeBase)
         let keepAliveInterval = self.keepAliveInterval
         let body = ResponseBody { writer in
             var last = start
-            var quietSince = ContinuousClock.now
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            while !Task.isCancelled {
+            // A stream ends when the server shuts down (its client reconnects with Last-Event-ID).
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let (text, newest) = try await feed.batch(after: last)
                 if let newest {
-                    try await writer.write(ByteBuffer(string: text))
+                    if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                     last = newest
-                    quietSince = .now
                     continue
                 }
-                if ContinuousClock.now - quietSince >= keepAliveInterval {
+                let before = ContinuousClock.now
+                let waitingAfter = last
+                await cancelWhenGracefulShutdown { await hub.wait(after: waitingAfter, timeout: keepAliveInterval) }
+                if Task.isShuttingDownGracefully { break }
+                if ContinuousClock.now - before >= keepAliveInterval {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    quietSince = .now
                 }
-                try await Task.sleep(for: pollInterval)
             }
+            withExtendedLifetime(stream) {}
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [
@@ -59,6 +74,18 @@ struct EventRoutes {
             .cacheControl: "no-store",
         ], body: body)
     }
+}
+
+/// A stream's place in the ``EventHub``, given back when the response (and so this) goes away,
+/// however it ends.
+private final class StreamPlace: Sendable {
+    let hub: EventHub
+    let key: String?
+    init(hub: EventHub, key: String?) {
+        self.hub = hub
+        self.key = key
+    }
+    deinit { hub.close(key: key) }
 }
 
 /// Reads status events and formats them as Server-Sent Events.
