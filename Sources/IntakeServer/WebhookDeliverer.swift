@@ -26,6 +26,8 @@ public struct WebhookDeliverer: Service {
     public var maximumDelay: Duration = .seconds(300)
     /// How often to look for new events.
     public var pollInterval: Duration = .milliseconds(500)
+    /// What the waits (polls, backoff) are timed by; tests pass a clock they move by hand.
+    public var clock: any Clock<Duration> = ContinuousClock()
 
     public init(url: String, secret: String, database: SQLiteStore, client: HTTPClient = .shared, logger: Logger) {
         self.url = url
@@ -56,14 +58,14 @@ public struct WebhookDeliverer: Service {
                         cursor = event.id
                         try await database.advanceWebhookCursor(url: url, to: cursor)
                     }
-                    if events.isEmpty { try await Task.sleep(for: pollInterval) }
+                    if events.isEmpty { try await clock.sleep(for: pollInterval) }
                 }
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
                 logger.error("webhook delivery cannot read the event log; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: pollInterval)
+                try? await clock.sleep(for: pollInterval)
             }
         }
     }
@@ -100,7 +102,7 @@ public struct WebhookDeliverer: Service {
             logger.warning("webhook delivery failed; retrying", metadata: [
                 "event": "\(event.id)", "attempt": "\(attempt)", "error": "\(failure)", "retry-in": "\(delay)",
             ])
-            try await Task.sleep(for: delay)
+            try await clock.sleep(for: delay)
         }
     }
 

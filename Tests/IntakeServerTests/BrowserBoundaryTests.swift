@@ -8,33 +8,19 @@ import IntakeServer
 import Testing
 
 /// Sends `request` as raw bytes to 127.0.0.1:`port` and returns what came back until the server
-/// closed the connection (on a thread of its own: the socket calls block).
+/// closed the connection (or, `untilHeadEnds`, until the end of the first response head).
 func rawExchange(port: Int, _ request: String, untilHeadEnds: Bool = false) async -> String {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var timeout = timeval(tv_sec: 60, tv_usec: 0)  // a server that never answers fails the test, not hangs it
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { return continuation.resume(returning: "") }
-            _ = Array(request.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
-            var received: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = recv(descriptor, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                received += buffer[0..<count]
-                if untilHeadEnds, received.count >= 4, Array(received.suffix(4)) == Array("\r\n\r\n".utf8) { break }
-            }
-            continuation.resume(returning: String(decoding: received, as: UTF8.self))
+    await withRawSocket(port: port) { descriptor in
+        guard send(descriptor, request) else { return "" }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+            if untilHeadEnds, String(decoding: received, as: UTF8.self).contains("\r\n\r\n") { break }
         }
+        return String(decoding: received, as: UTF8.self)
     }
 }
 

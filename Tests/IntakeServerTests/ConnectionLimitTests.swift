@@ -12,9 +12,13 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
 }
 
 /// A socket connected to 127.0.0.1:`port` whose receives give up after 30 s (so a server that
-/// never answers fails the test instead of hanging it).
-func connectedSocket(port: Int) -> Int32 {
+/// never answers fails the test instead of hanging it), with a receive buffer of
+/// `receiveBuffer` bytes when given.
+func connectedSocket(port: Int, receiveBuffer: Int32? = nil) -> Int32 {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    if var size = receiveBuffer {
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     var timeout = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
@@ -117,19 +121,8 @@ func receivesResponseHead(_ descriptor: Int32) -> Bool {
             let created = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
             let id = try #require(((try json(created))["documents"] as? [[String: Any]])?.first?["id"] as? String)
             let received = await onThread { () -> Int in
-                let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let descriptor = connectedSocket(port: port, receiveBuffer: 64 << 10)
                 defer { close(descriptor) }
-                var small: Int32 = 64 << 10
-                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-                var timeout = timeval(tv_sec: 30, tv_usec: 0)
-                setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                _ = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
                 guard send(descriptor, "GET /documents/\(id)/content HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") else { return -1 }
                 sleep(3)  // a client that stopped reading
                 var total = 0

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Ingest
 import IngestSQLite
 import IntakeServer
+import IntakeTesting
 import KnowledgeBase
 import Logging
 import Synchronization
@@ -40,8 +41,10 @@ final class ReceivedPosts: Sendable {
             let url = "http://127.0.0.1:\(client.port!)/hook"
             _ = try await live.service.database.webhookCursor(url: url)  // subscribed before the document exists
             var deliverer = WebhookDeliverer(url: url, secret: secret, database: live.service.database, logger: Logger(label: "test"))
-            deliverer.baseDelay = .milliseconds(20)
-            deliverer.pollInterval = .milliseconds(20)
+            let clock = TestClock()
+            deliverer.baseDelay = .seconds(1)
+            deliverer.pollInterval = .seconds(1)
+            deliverer.clock = clock
             let delivering = Task { try await deliverer.run() }
             defer { delivering.cancel() }
 
@@ -54,8 +57,17 @@ final class ReceivedPosts: Sendable {
             let processed = try await worker.processNext()
             #expect(processed)
 
-            for _ in 0..<200 where received.all.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .milliseconds(200))  // nothing more comes once it was accepted
+            // Each wait of the deliverer (a poll, a backoff) ends when the test moves its clock.
+            while received.all.count < 3 {
+                await clock.waitForSleepers()
+                clock.advance(by: .seconds(600))
+            }
+            // Accepted: the deliverer goes back to polling an empty log, and posts nothing more.
+            for _ in 0..<3 {
+                await clock.waitForSleepers()
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers()
             let posts = received.all
             #expect(posts.count == 3)
             #expect(Set(posts.map(\.body)).count == 1)
