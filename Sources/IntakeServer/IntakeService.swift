@@ -9,12 +9,6 @@ import NIOCore
 public import ServiceLifecycle
 import UnixSignals
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The parts of a running service: the data directory's store and catalog, the sniffer, and the
 /// ingestor that ties them together.
 public struct IntakeService: Sendable {
@@ -51,13 +45,13 @@ public struct IntakeService: Sendable {
     /// others (it holds every tenant's documents): 0700 when new, at most 0750 when it exists,
     /// whatever the umask.
     static func prepareDataDirectory(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) != 0 {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            chmod(path, 0o700)
-        } else if info.st_mode & 0o027 != 0 {
-            chmod(path, mode_t(info.st_mode & 0o750))
+        let files = FileManager.default
+        guard let mode = (try? files.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
+            try files.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)  // whatever the umask
+            return
         }
+        if mode & 0o027 != 0 { try files.setAttributes([.posixPermissions: mode & 0o750], ofItemAtPath: path) }
     }
 
     /// The routes of the API.
