@@ -1,4 +1,10 @@
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import HTTPTypes
 public import Hummingbird
 public import Ingest
@@ -47,7 +53,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     /// The answer to an ingestion failure: 400 malformed body, 413 over a limit, 415 refused type,
-    /// 507 disk full, 503 cancelled, 500 otherwise.
+    /// 507 disk full, 503 cancelled or out of file descriptors (retry), 500 otherwise.
     public init(_ error: IngestError) {
         switch error {
         case .invalidBody(let parseError):
@@ -65,6 +71,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             self.init(.contentTooLarge, code: "limit_exceeded", message: "file part \(part) is larger than the limit of \(limit) bytes", closesConnection: true)
         case .storage(let storageError) where storageError.code == .diskFull:
             self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's disk is full; nothing of this upload was kept", closesConnection: true)
+        case .storage(let storageError) where storageError.errno == EMFILE || storageError.errno == ENFILE:
+            self.init(.serviceUnavailable, code: "busy", message: "the server has no file descriptor free for this upload; nothing of it was kept: send it again", closesConnection: true)
+            extraHeaders[.retryAfter] = "5"
         case .storage:
             self.init(.internalServerError, code: "storage_failed", message: "the upload could not be stored; nothing of it was kept", closesConnection: true)
         case .bodyFailed(let message):

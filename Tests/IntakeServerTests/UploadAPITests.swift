@@ -471,3 +471,16 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         #expect(mode(directory) == 0o750)
     }
 }
+
+@Suite struct IngestErrorAnswerTests {
+    @Test func runningOutOfFileDescriptorsIs503RetryNot500() {
+        for code in [EMFILE, ENFILE] {
+            let answer = APIError(IngestError.storage(StorageError(.io, operation: "create tmp/x.part", errno: code, message: "create tmp/x.part failed")))
+            #expect(answer.status == .serviceUnavailable)
+            #expect(answer.code == "busy")
+            #expect(answer.extraHeaders[.retryAfter] == "5")
+        }
+        let other = APIError(IngestError.storage(StorageError(.io, operation: "fsync", errno: EIO, message: "fsync failed")))
+        #expect(other.status == .internalServerError)
+    }
+}
