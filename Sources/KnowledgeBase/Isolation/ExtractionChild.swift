@@ -57,11 +57,15 @@ public enum ExtractionChild {
     }
 
     /// Applies `limits` to this process (and so to every program it starts); returns what failed.
+    /// The memory bound is address space beyond what this process has reserved before reading a
+    /// byte of the document (thread stacks and allocator arenas, which grow with the core count),
+    /// so that it means the same on a 2-core and a 64-core machine.
     private static func applyLimits(_ limits: ExtractionLimits) -> String? {
         let cpu = rlim_t(max(limits.cpuSeconds, 1))
+        let addressSpace = rlim_t(reservedAddressSpace() + limits.memoryBytes)
         let bounds: [(String, Int32, rlim_t, rlim_t)] = [
             ("RLIMIT_CPU", Int32(RLIMIT_CPU.rawValue), cpu, cpu + 1),
-            ("RLIMIT_AS", Int32(RLIMIT_AS.rawValue), rlim_t(limits.memoryBytes), rlim_t(limits.memoryBytes)),
+            ("RLIMIT_AS", Int32(RLIMIT_AS.rawValue), addressSpace, addressSpace),
             ("RLIMIT_CORE", Int32(RLIMIT_CORE.rawValue), 0, 0),
             ("RLIMIT_FSIZE", Int32(RLIMIT_FSIZE.rawValue), 0, 0),
         ]
@@ -73,6 +77,15 @@ public enum ExtractionChild {
         }
         return nil
     }
+}
+
+/// This process's virtual memory size (`VmSize` in `/proc/self/status`), or 0 where unknown.
+private func reservedAddressSpace() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }),
+          let kibibytes = Int(line.dropFirst("VmSize:".count).trimmingCharacters(in: .whitespaces).dropLast(3).trimmingCharacters(in: .whitespaces))
+    else { return 0 }
+    return kibibytes * 1024
 }
 
 extension String {

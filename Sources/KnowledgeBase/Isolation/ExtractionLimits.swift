@@ -9,8 +9,8 @@ public struct ExtractionLimits: Sendable, Hashable, Codable {
     /// CPU seconds of the extraction process, and of each program it starts, `pdftotext` (default
     /// 60; `RLIMIT_CPU`).
     public var cpuSeconds: Int = 60
-    /// Address space of the extraction process and of each program it starts (default 1 GiB;
-    /// `RLIMIT_AS`).
+    /// Address space the extraction process may add to what it reserved at start, and that each
+    /// program it starts may use (default 1 GiB; `RLIMIT_AS`).
     public var memoryBytes: Int = 1 << 30
     /// The most bytes one member of a ZIP-based document (DOCX, XLSX, PPTX, OpenDocument, EPUB)
     /// may inflate to (default 64 MiB).
