@@ -163,14 +163,14 @@ let package = Package(
         .testTarget(
             name: "MultipartTests",
             dependencies: [
-                "Multipart",
+                "Multipart", "IntakeTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "IngestSQLite", "Multipart",
+                "Ingest", "IngestSQLite", "Multipart", "IntakeTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

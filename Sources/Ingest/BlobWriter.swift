@@ -117,7 +117,7 @@ public final class BlobWriter {
     private func finish(synchronously: Bool) throws(StorageError) -> WrittenBlob {
         precondition(!finished, "a blob writer is finished once")
         finished = true
-        let digest = hasher.finalize().map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        let digest = hasher.finalize().lowercaseHex
         do throws(StorageError) {
             if synchronously {
                 if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync \(shortPath)") }

@@ -83,6 +83,8 @@ public protocol JobQueue: Sendable {
     func reapExpiredLeases() async throws -> Int
     /// Status events with ids after `id`, oldest first.
     func events(after id: Int64, limit: Int) async throws -> [StatusEvent]
+    /// The id of the newest status event (0 when there is none).
+    func newestEventID() async throws -> Int64
     /// The job of `documentID`.
     func job(documentID: String) async throws -> JobRecord?
 }

@@ -33,7 +33,7 @@ public struct FormFingerprint: Sendable {
     }
 
     public var hex: String {
-        hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        hasher.finalize().lowercaseHex
     }
 
     private mutating func add(tag: UInt8, _ strings: [String?]) {

@@ -94,7 +94,7 @@ public struct Ingestor: Sendable {
                     files.append(NewDocument(
                         fieldName: part.info.name, filename: part.info.filename, filenameStar: part.info.filenameStar,
                         declaredType: part.info.contentType, detectedType: "", charset: nil, size: size,
-                        sha256: hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()))
+                        sha256: hasher.finalize().lowercaseHex))
                 } else {
                     var value: [UInt8] = []
                     for try await slice in part.body { slice.withUnsafeChunkBytes { value.append(contentsOf: $0) } }

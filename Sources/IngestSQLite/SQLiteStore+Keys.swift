@@ -68,7 +68,7 @@ extension SQLiteStore {
 
     /// Keys are long random strings, so one SHA-256 is the right hash: nothing to brute-force.
     private static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        SHA256.hash(data: Array(secret.utf8)).lowercaseHex
     }
 }
 

@@ -19,7 +19,7 @@ struct BrowserBoundaryMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(configuration: ServerConfiguration) {
         let extra = Set(configuration.allowedHosts.map { $0.lowercased() })
-        if Self.isLoopback(configuration.host) {
+        if ServerConfiguration.isLoopback(configuration.host) {
             allowedHosts = extra.union(["localhost", "127.0.0.1", "::1"])
         } else {
             allowedHosts = extra.isEmpty ? nil : extra
@@ -29,7 +29,7 @@ struct BrowserBoundaryMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let host = request.head.authority.map(Self.hostName) ?? ""
-        if let allowedHosts, !(allowedHosts.contains(host) || (allowedHosts.contains("127.0.0.1") && Self.isLoopback(host))) {
+        if let allowedHosts, !(allowedHosts.contains(host) || (allowedHosts.contains("127.0.0.1") && ServerConfiguration.isLoopback(host))) {
             throw APIError(.forbidden, code: "host_not_allowed", message: "this server does not answer to the host name in this request's Host header (add it with --allowed-host)")
         }
         let origin = request.headers[.origin].map(Self.normalized(origin:))
@@ -63,13 +63,6 @@ struct BrowserBoundaryMiddleware<Context: RequestContext>: RouterMiddleware {
             host = host[..<colon]
         }
         return String(host.hasSuffix(".") ? host.dropLast() : host)
-    }
-
-    /// Whether `name` (a host name without port or brackets) is a loopback name or address.
-    static func isLoopback(_ name: String) -> Bool {
-        if name == "localhost" || name == "::1" { return true }
-        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     /// An origin as browsers send it, lowercased, without a trailing slash or default port.

@@ -1,4 +1,4 @@
-import IngestSQLite
+import Ingest
 import Synchronization
 
 /// One reader of the event log for every `GET /events` stream: while any stream is open, a single
@@ -26,7 +26,7 @@ final class EventHub: Sendable {
         var poller: Task<Void, Never>?
     }
 
-    private let database: SQLiteStore
+    private let database: any JobQueue
     private let pollInterval: Duration
     let maximumStreams: Int
     let maximumStreamsPerKey: Int
@@ -34,7 +34,7 @@ final class EventHub: Sendable {
     /// Streams open, and streams waiting for the log to move.
     var counts: (open: Int, waiting: Int) { state.withLock { ($0.streams, $0.waiters.count) } }
 
-    init(database: SQLiteStore, pollInterval: Duration, maximumStreams: Int, maximumStreamsPerKey: Int) {
+    init(database: any JobQueue, pollInterval: Duration, maximumStreams: Int, maximumStreamsPerKey: Int) {
         self.database = database
         self.pollInterval = pollInterval
         self.maximumStreams = maximumStreams

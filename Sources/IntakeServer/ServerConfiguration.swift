@@ -75,6 +75,14 @@ import Darwin
 #endif
 
 extension ServerConfiguration {
+    /// Whether `name` (a host name or address, without port or brackets) is loopback:
+    /// `localhost`, `::1` or 127.x.y.z.
+    public static func isLoopback(_ name: String) -> Bool {
+        if name == "localhost" || name == "::1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
     /// This process's soft limit on open descriptors.
     public static var descriptorLimit: Int {
         var limit = rlimit()

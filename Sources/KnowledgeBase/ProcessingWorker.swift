@@ -100,13 +100,9 @@ public struct ProcessingWorker: Sendable {
             extracted.isTruncated = true
         }
         let chunks = chunker.chunks(of: extracted.text)
-        let limitNote = extracted.isTruncated ? "only the first \(Self.size(maximumTextBytes)) of text were indexed" : nil
+        let limitNote = extracted.isTruncated ? "only the first \(ExtractionLimits.size(maximumTextBytes)) of text were indexed" : nil
         return (chunks, [extracted.note, limitNote].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
             ?? (chunks.isEmpty ? "no text was found in the document" : nil))
-    }
-
-    private static func size(_ bytes: Int) -> String {
-        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
     }
 
     /// Runs `work` while renewing `job`'s lease every third of it; if the lease is lost, the work

@@ -1,4 +1,5 @@
 import Ingest
+import IntakeTesting
 import Testing
 
 @Suite struct MagicSnifferTests {
@@ -108,22 +109,11 @@ import Testing
 @Suite struct MagicSnifferOrderTests {
     let sniffer = MagicSnifferTests.sniffer
 
-    /// SplitMix64: the same "random" bytes on every run (fresh random bytes now and then start
-    /// with some format's magic number, and the test failed at random).
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
+    /// Fixed seeds: fresh random bytes now and then start with some format's magic number, and
+    /// the test failed at random.
     @Test(arguments: [1, 2, 3, 42] as [UInt64])
     func randomBytesAreUnknownBinary(seed: UInt64) async {
-        var generator = SeededGenerator(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         #expect(await sniffer.sniff(bytes).mimeType == "application/octet-stream")
     }

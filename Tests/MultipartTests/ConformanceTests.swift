@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Multipart
+import IntakeTesting
 import Testing
 
 /// Every case of the public conformance corpus (`Fixtures/conformance`), fed whole, byte by

@@ -1,4 +1,5 @@
 import Multipart
+import IntakeTesting
 import Testing
 
 /// An async sequence of the given chunks.

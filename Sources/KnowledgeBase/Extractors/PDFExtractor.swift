@@ -50,13 +50,9 @@ public struct PDFExtractor: DocumentProcessor {
         switch outcome.ending {
         case .exited(0): break
         case _ where isTruncated: break
-        case .signalled(SIGXCPU):
-            throw ProcessingError(limits?.cpuExceeded ?? "pdftotext used more than its CPU time limit", permanent: true)
-        case .signalled(SIGKILL) where limits.map({ outcome.cpuTime >= .seconds($0.cpuSeconds) }) ?? false:
-            throw ProcessingError(limits?.cpuExceeded ?? "pdftotext used more than its CPU time limit", permanent: true)
         case .signalled(let signal):
-            let memory = limits.map { outcome.peakMemoryBytes >= $0.memoryBytes / 2 } ?? false
-            if memory, let limits { throw ProcessingError("\(limits.memoryExceeded) (pdftotext stopped by signal \(signal))", permanent: true) }
+            if let bound = limits?.boundHit(by: outcome, signal: signal, process: "pdftotext") { throw bound }
+            if signal == SIGXCPU { throw ProcessingError("pdftotext used more than its CPU time limit", permanent: true) }
             throw ProcessingError("pdftotext was stopped by signal \(signal)\(Self.detail(outcome))")
         case .exited(let status):
             throw ProcessingError("pdftotext exited with status \(status)\(Self.detail(outcome))")

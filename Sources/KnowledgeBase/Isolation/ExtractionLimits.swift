@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Bounds on extracting the text of one document in a child process (``IsolatedExtractor``).
 /// A document that exceeds one fails with an error naming it; exceeding CPU, memory or an
 /// archive's inflated size fails it for good (`dead`: retrying cannot help).
@@ -26,6 +32,20 @@ public struct ExtractionLimits: Sendable, Hashable, Codable {
     var memoryExceeded: String { "extraction exceeded the memory limit of \(Self.size(memoryBytes))" }
     /// The message of a document stopped at the wall-clock limit.
     var wallClockExceeded: String { "extraction took longer than the time limit of \(wallClock) and was stopped" }
+
+    /// The bound a child killed by `signal` ran into, when its CPU time or memory says so: SIGXCPU
+    /// or SIGKILL past the CPU limit is CPU; any other death with the peak memory near the limit,
+    /// or an allocation failure on standard error, is memory. Both fail the document for good.
+    func boundHit(by outcome: ChildProcess.Outcome, signal: Int32, process: String? = nil) -> ProcessingError? {
+        if signal == SIGXCPU || (signal == SIGKILL && outcome.cpuTime >= .seconds(cpuSeconds)) {
+            return ProcessingError(cpuExceeded, permanent: true)
+        }
+        let said = outcome.errorText.lowercased()
+        if outcome.peakMemoryBytes >= memoryBytes / 2 || said.contains("alloc") || said.contains("out of memory") {
+            return ProcessingError("\(memoryExceeded) (\(process.map { $0 + " " } ?? "")stopped by signal \(signal))", permanent: true)
+        }
+        return nil
+    }
 
     /// `bytes` in the largest binary unit that divides it.
     static func size(_ bytes: Int) -> String {

@@ -68,13 +68,8 @@ public struct IsolatedExtractor: DocumentProcessor {
             throw ProcessingError(lastLine(outcome.errorText) ?? "text extraction failed", permanent: true)
         case .exited(let status):
             throw ProcessingError("text extraction exited with status \(status)\(detail(outcome))")
-        case .signalled(SIGXCPU):
-            throw ProcessingError(limits.cpuExceeded, permanent: true)
-        case .signalled(SIGKILL) where outcome.cpuTime >= .seconds(limits.cpuSeconds):
-            throw ProcessingError(limits.cpuExceeded, permanent: true)
-        case .signalled(let signal) where outcome.peakMemoryBytes >= limits.memoryBytes / 2 || mentionsMemory(outcome.errorText):
-            throw ProcessingError("\(limits.memoryExceeded) (stopped by signal \(signal))", permanent: true)
         case .signalled(let signal):
+            if let bound = limits.boundHit(by: outcome, signal: signal) { throw bound }
             throw ProcessingError("text extraction crashed with signal \(signal)\(detail(outcome))")
         }
     }
@@ -85,10 +80,5 @@ public struct IsolatedExtractor: DocumentProcessor {
 
     private static func detail(_ outcome: ChildProcess.Outcome) -> String {
         lastLine(outcome.errorText).map { ": " + String($0.prefix(300)) } ?? ""
-    }
-
-    private static func mentionsMemory(_ text: String) -> Bool {
-        let lowered = text.lowercased()
-        return lowered.contains("alloc") || lowered.contains("out of memory") || lowered.contains("bad_alloc")
     }
 }

@@ -102,17 +102,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--cors-origin takes an origin such as https://app.example.com, not '\(origin)'.")
         }
         if !metricsAddress.isEmpty {
-            guard let address = parsedMetricsAddress, Self.isLoopback(address.host) else {
+            guard let address = parsedMetricsAddress, ServerConfiguration.isLoopback(address.host) else {
                 throw ValidationError("--metrics-address must be a loopback HOST:PORT such as 127.0.0.1:9090, not '\(metricsAddress)'.")
             }
         }
     }
 
-    private var isLoopback: Bool { Self.isLoopback(host) }
-
-    private static func isLoopback(_ host: String) -> Bool {
-        host == "127.0.0.1" || host == "::1" || host == "localhost" || host.hasPrefix("127.")
-    }
+    private var isLoopback: Bool { ServerConfiguration.isLoopback(host) }
 
     /// `--metrics-address` as host and port ("[::1]:9090" or "127.0.0.1:9090").
     private var parsedMetricsAddress: (host: String, port: Int)? {
