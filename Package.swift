@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
+        .library(name: "IntakeRuntime", targets: ["IntakeRuntime"]),
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .library(name: "IntakeClient", targets: ["IntakeClient"]),
         .library(name: "KnowledgeBase", targets: ["KnowledgeBase"]),
@@ -70,13 +71,25 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The composition root of a node (data directory, store, ingestor, sweeps, workers), with
+        // no backend: the executable chooses the store.
+        .target(
+            name: "IntakeRuntime",
+            dependencies: [
+                "Ingest", "KnowledgeBase", "Multipart",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // HTTP in front of a node. It sees stores only through Ingest's `IntakeStore`: no backend
+        // module is among its dependencies (IntakeServerTests checks it).
         .target(
             name: "IntakeServer",
             dependencies: [
-                "KnowledgeBase",
+                "KnowledgeBase", "IntakeRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
+                "Ingest", "Multipart", "MultipartNIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -109,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "intake",
             dependencies: [
-                "IntakeServer", "IntakeClient", "Ingest", "IngestSQLite",
+                "IntakeServer", "IntakeRuntime", "IntakeClient", "Ingest", "IngestSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "KnowledgeBase",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "services-peer",
             dependencies: [
-                "IntakeServer", "Ingest",
+                "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -177,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "IntakeServerTests",
             dependencies: [
-                "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase", "IntakeTesting",
+                "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase", "IntakeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -185,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "IntakeClientTests",
             dependencies: [
-                "IntakeClient", "IntakeServer", "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
+                "IntakeClient", "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -13,6 +13,8 @@
 import Foundation
 import Hummingbird
 import Ingest
+import IngestSQLite
+import IntakeRuntime
 import IntakeServer
 import Logging
 
@@ -26,13 +28,12 @@ let dataDirectory = URL(fileURLWithPath: arguments[2]).standardizedFileURL.path
 var configuration = ServerConfiguration()
 configuration.port = port
 configuration.dataDirectory = dataDirectory
-configuration.databasePath = dataDirectory + ".sqlite"
-configuration.blobLayout = .flat
+configuration.node.blobLayout = .flat
 configuration.policy = .anythingButExecutables
 configuration.workers = 0  // the peers store uploads and do no more; so does this run
 var logger = Logger(label: "intake")
 logger.logLevel = .info
 configuration.logger = logger
 
-let service = try IntakeService(configuration: configuration)
+let service = try IntakeService(configuration: configuration) { _ in try SQLiteStore(path: dataDirectory + ".sqlite") }
 try await service.run(service.application(responder: ContractResponder(base: service.router().buildResponder())))

@@ -121,6 +121,19 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v7: idempotency keys keep their upload's id and their node") { db in
+            // A replay is answered from the catalog, from the upload's id: no stored response.
+            // Keys completed before this keep their upload's id in their Location.
+            try db.execute(sql: """
+                ALTER TABLE idempotency_keys ADD COLUMN upload_id TEXT;
+                ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
+                UPDATE idempotency_keys SET upload_id = substr(location, 10) WHERE state = 'done' AND location LIKE '/uploads/%';
+                DELETE FROM idempotency_keys WHERE state = 'done' AND upload_id IS NULL;
+                ALTER TABLE idempotency_keys DROP COLUMN status;
+                ALTER TABLE idempotency_keys DROP COLUMN location;
+                ALTER TABLE idempotency_keys DROP COLUMN body;
+                """)
+        }
         return migrator
     }
 }

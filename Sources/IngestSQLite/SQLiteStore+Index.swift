@@ -4,7 +4,7 @@ public import Ingest
 
 /// The search index in SQLite: a `chunks` table and an FTS5 index over it (BM25 ranking), kept
 /// in step by triggers; a document's chunks go with it when it is deleted.
-extension SQLiteStore: SearchIndex {
+extension SQLiteStore {
     public func complete(_ job: ClaimedJob, chunks: [NewChunk], note: String?) async throws {
         let now = clock.now
         try await write { db in

@@ -1,9 +1,7 @@
 import GRDB
+import Ingest
 
-/// Where each webhook's delivery stands: the id of the last status event it received.
 extension SQLiteStore {
-    /// The last event delivered to `url`; a new webhook starts at the newest event, so it is sent
-    /// what happens from now on.
     public func webhookCursor(url: String) async throws -> Int64 {
         try await write { db in
             if let cursor = try Int64.fetchOne(db, sql: "SELECT last_event_id FROM webhook_cursors WHERE url = ?", arguments: [url]) {
@@ -15,7 +13,6 @@ extension SQLiteStore {
         }
     }
 
-    /// Records that `url` received every event up to `eventID`.
     public func advanceWebhookCursor(url: String, to eventID: Int64) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE webhook_cursors SET last_event_id = max(last_event_id, ?) WHERE url = ?", arguments: [eventID, url])

@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import Glibc
 public import Ingest
 
 /// The embedded catalog and job queue: one SQLite file in WAL mode, through GRDB.
 ///
 /// One method per action, each one transaction. SQLite has a single writer, so claiming the
 /// oldest job in a write transaction is already exclusive.
-public final class SQLiteStore: Catalog, JobQueue {
+public final class SQLiteStore: IntakeStore {
     private let database: DatabasePool
     let clock: any IngestClock
     private let retry: RetryPolicy
@@ -43,7 +44,7 @@ public final class SQLiteStore: Catalog, JobQueue {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
             fchmod(descriptor, 0o600)
-            close(descriptor)
+            Glibc.close(descriptor)
         }
         for suffix in ["-wal", "-shm"] { chmod(path + suffix, 0o600) }
     }
@@ -82,8 +83,7 @@ public final class SQLiteStore: Catalog, JobQueue {
                 preconditionFailure("an upload just inserted is readable in its transaction")
             }
             if let idempotency {
-                let response = try idempotency.response(receipt)
-                try Self.completeIdempotency(db, idempotency, upload: upload, location: response.location, body: response.body)
+                try Self.completeIdempotency(db, idempotency, upload: upload, uploadID: uploadID)
             }
             return receipt
         } }
@@ -189,6 +189,21 @@ public final class SQLiteStore: Catalog, JobQueue {
 
     public func referencedDigests() async throws -> Set<String> {
         try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM documents")) }
+    }
+
+    public func statusCounts() async throws -> [DocumentStatus: Int] {
+        try await database.read { db in
+            var counts: [DocumentStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS count FROM documents GROUP BY status") {
+                if let status = DocumentStatus(rawValue: row["status"]) { counts[status] = row["count"] }
+            }
+            return counts
+        }
+    }
+
+    /// Closes the database's connections.
+    public func close() async throws {
+        try database.close()
     }
 
     // MARK: - JobQueue

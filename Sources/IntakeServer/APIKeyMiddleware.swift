@@ -1,14 +1,14 @@
 import Foundation
 import HTTPTypes
+import Ingest
 import Hummingbird
-import IngestSQLite
 
 /// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
 /// the request sees only the key's knowledge base; `/metrics`, which counts across every
 /// knowledge base, is then not served here at all (``ServerConfiguration/metricsAddress`` serves it).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
-    let database: SQLiteStore
+    let database: any AccessKeyStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" { return try await next(request, context) }

@@ -1,6 +1,5 @@
 import Foundation
 import Ingest
-import IngestSQLite
 public import Prometheus
 
 /// The service's Prometheus metrics, in its own registry (a library never bootstraps the global
@@ -52,7 +51,7 @@ public struct IntakeMetrics: Sendable {
     }
 
     /// The registry's text, after the queue depth by state is read from the catalog.
-    func exposition(database: SQLiteStore) async throws -> [UInt8] {
+    func exposition(database: any Catalog) async throws -> [UInt8] {
         let depths = try await database.statusCounts()
         for status in DocumentStatus.allCases {
             registry.makeGauge(descriptor: Names.queueDepth, labels: [("state", status.rawValue)]).set(Int64(depths[status] ?? 0))

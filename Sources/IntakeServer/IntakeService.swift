@@ -1,7 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Ingest
-public import IngestSQLite
+public import IntakeRuntime
 import KnowledgeBase
 import Logging
 import Multipart
@@ -9,13 +9,17 @@ import NIOCore
 public import ServiceLifecycle
 import UnixSignals
 
-/// The parts of a running service: the data directory's store and catalog, the sniffer, and the
-/// ingestor that ties them together.
+/// The HTTP service in front of one ``IntakeNode``: routes, connection limits, event streams,
+/// webhooks. Which store the node records into is its caller's choice; this module knows only
+/// the ``IntakeStore`` seam.
 public struct IntakeService: Sendable {
     public let configuration: ServerConfiguration
-    public let store: BlobStore
-    public let database: SQLiteStore
-    public let ingestor: Ingestor
+    /// The node behind the service: data directory, store, ingestor, workers.
+    public let node: IntakeNode
+    public var blobs: BlobStore { node.blobs }
+    /// The node's store: catalog, queue, search index, keys, idempotency, webhook cursors.
+    public var database: any IntakeStore { node.store }
+    public var ingestor: Ingestor { node.ingestor }
     /// The connections held now, out of ``ServerConfiguration/maximumConnections``.
     public let connections: ConnectionBudget
     /// The one reader of the event log for `GET /events` streams.
@@ -25,33 +29,15 @@ public struct IntakeService: Sendable {
     /// (none of which asks the database anything until it moves).
     public var eventStreams: (open: Int, waiting: Int) { eventHub.counts }
 
-    /// Opens the data directory (creating it, sweeping `tmp/`, migrating the database) and loads
-    /// libmagic. Fails with a clear error when any of it cannot be done.
-    public init(configuration: ServerConfiguration) throws {
+    /// Opens the node (``IntakeNode/init(configuration:openStore:)``) of `configuration.node`,
+    /// on the store `openStore` opens. Fails with a clear error when any of it cannot be done.
+    public init(configuration: ServerConfiguration, openStore: (_ dataDirectory: String) throws -> any IntakeStore) throws {
         self.configuration = configuration
+        node = try IntakeNode(configuration: configuration.node, openStore: openStore)
         connections = ConnectionBudget(limit: configuration.maximumConnections)
-        try Self.prepareDataDirectory(configuration.dataDirectory)
-        store = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
-        database = try SQLiteStore(path: configuration.databasePath ?? configuration.dataDirectory + "/intake.sqlite")
         eventHub = EventHub(
-            database: database, pollInterval: configuration.eventPollInterval,
+            database: node.store, pollInterval: configuration.eventPollInterval,
             maximumStreams: configuration.maximumEventStreams, maximumStreamsPerKey: configuration.maximumEventStreamsPerKey)
-        ingestor = Ingestor(
-            store: store, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: database,
-            policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
-    }
-
-    /// Creates the data directory, or takes write access away from its group and all access from
-    /// others (it holds every tenant's documents): 0700 when new, at most 0750 when it exists,
-    /// whatever the umask.
-    static func prepareDataDirectory(_ path: String) throws {
-        let files = FileManager.default
-        guard let mode = (try? files.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
-            try files.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)  // whatever the umask
-            return
-        }
-        if mode & 0o027 != 0 { try files.setAttributes([.posixPermissions: mode & 0o750], ofItemAtPath: path) }
     }
 
     /// The routes of the API.
@@ -102,14 +88,14 @@ public struct IntakeService: Sendable {
 
     /// Serves `application` (made by ``application(responder:)``) as ``run()`` does.
     public func run(_ application: some ApplicationProtocol) async throws {
-        let removed = try await ingestor.collectGarbage()
-        let abandoned = try await database.releaseAbandonedIdempotencyClaims()
+        let sweep = try await node.sweep()
         configuration.logger.info("intake serving", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)",
-            "unreferenced-blobs-removed": "\(removed)", "abandoned-idempotency-claims": "\(abandoned)", "max-connections": "\(configuration.maximumConnections)",
+            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)", "node": "\(configuration.node.name)",
+            "unreferenced-blobs-removed": "\(sweep.unreferencedBlobsRemoved)", "abandoned-idempotency-claims": "\(sweep.abandonedIdempotencyClaims)",
+            "max-connections": "\(configuration.maximumConnections)",
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
-        services += workers().map { .init(service: $0) }
+        services += node.workers().map { .init(service: $0) }
         if let metrics = metricsApplication() { services.append(.init(service: metrics)) }
         if let webhook = configuration.webhook {
             services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, logger: configuration.logger)))
@@ -118,18 +104,6 @@ public struct IntakeService: Sendable {
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()
         configuration.logger.info("intake stopped")
-    }
-
-    /// ``ServerConfiguration/workers`` knowledge-base workers on this data directory, as services
-    /// that stop at graceful shutdown (a job they leave is taken again when its lease runs out).
-    public func workers() -> [WorkerService] {
-        let registry: ProcessorRegistry = configuration.extractionHelper.map { .isolated(helper: $0, limits: configuration.extractionLimits) }
-            ?? .builtIn(limits: configuration.extractionLimits)
-        return (0..<configuration.workers).map { index in
-            WorkerService(worker: ProcessingWorker(
-                name: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(index)",
-                store: database, blobs: store, registry: registry, chunker: configuration.chunker, logger: configuration.logger))
-        }
     }
 
     /// The application serving the API on the configured address.

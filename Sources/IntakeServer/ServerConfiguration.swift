@@ -1,4 +1,5 @@
 public import Ingest
+public import IntakeRuntime
 public import KnowledgeBase
 public import Logging
 public import Multipart
@@ -8,15 +9,9 @@ public struct ServerConfiguration: Sendable {
     /// The address to bind; loopback by default.
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
-    /// The data directory: `intake.sqlite`, `tmp/`, `blobs/`.
-    public var dataDirectory: String = "./intake-data"
-    /// The SQLite database; `nil` is `intake.sqlite` in the data directory.
-    public var databasePath: String? = nil
-    /// How blobs are laid out under `blobs/`.
-    public var blobLayout: BlobStore.Layout = .sharded
-    /// Limits on each upload. `bodyBytes` is checked against Content-Length before reading.
-    public var limits: MultipartLimits = MultipartLimits()
-    public var policy: TypePolicy = .knowledgeBase
+    /// The node behind the HTTP service: data directory, limits, policy, workers. Its most used
+    /// settings can be reached from here too (``dataDirectory``, ``limits``, ``workers``, …).
+    public var node: NodeConfiguration = NodeConfiguration()
     /// Host names requests may name in `Host` besides loopback's (when bound to loopback); when
     /// bound to another address and this is empty, any.
     public var allowedHosts: [String] = []
@@ -44,21 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// How long requests in flight may take to finish after SIGTERM or SIGINT.
     public var shutdownGracePeriod: Duration = .seconds(30)
-    /// Knowledge-base workers run by the service (0: none; `intake worker` can run them apart).
-    public var workers: Int = 2
-    /// How workers cut extracted text into passages.
-    public var chunker: Chunker = Chunker()
-    /// The program workers extract each document's text with, in a child process held to
-    /// ``extractionLimits`` (`intake serve` passes its own `extract` subcommand). nil: in this
-    /// process, with the archive and time bounds only (for documents you trust, and tests).
-    public var extractionHelper: ExtractionHelper? = nil
-    /// Bounds on extracting one document.
-    public var extractionLimits: ExtractionLimits = ExtractionLimits()
     /// Where to post terminal document transitions, and the HMAC secret to sign them with.
     public var webhook: (url: String, secret: String)? = nil
-    /// libmagic handles: as many uploads can be sniffed at once.
-    public var snifferHandles: Int = 4
-    public var logger: Logger = Logger(label: "intake")
     /// A loopback address of its own for `/metrics`, which counts across every knowledge base
     /// (nil: `/metrics` on the API's address, and only while no API key exists).
     public var metricsAddress: (host: String, port: Int)? = nil
@@ -66,6 +48,55 @@ public struct ServerConfiguration: Sendable {
     public var metrics: IntakeMetrics = IntakeMetrics()
 
     public init() {}
+}
+
+extension ServerConfiguration {
+    /// The node's data directory (``NodeConfiguration/dataDirectory``).
+    public var dataDirectory: String {
+        get { node.dataDirectory }
+        set { node.dataDirectory = newValue }
+    }
+    /// Limits on each upload (``NodeConfiguration/limits``); `bodyBytes` is also checked against
+    /// Content-Length before reading.
+    public var limits: MultipartLimits {
+        get { node.limits }
+        set { node.limits = newValue }
+    }
+    /// ``NodeConfiguration/policy``.
+    public var policy: TypePolicy {
+        get { node.policy }
+        set { node.policy = newValue }
+    }
+    /// ``NodeConfiguration/workers``.
+    public var workers: Int {
+        get { node.workers }
+        set { node.workers = newValue }
+    }
+    /// ``NodeConfiguration/chunker``.
+    public var chunker: Chunker {
+        get { node.chunker }
+        set { node.chunker = newValue }
+    }
+    /// ``NodeConfiguration/extractionHelper``.
+    public var extractionHelper: ExtractionHelper? {
+        get { node.extractionHelper }
+        set { node.extractionHelper = newValue }
+    }
+    /// ``NodeConfiguration/extractionLimits``.
+    public var extractionLimits: ExtractionLimits {
+        get { node.extractionLimits }
+        set { node.extractionLimits = newValue }
+    }
+    /// ``NodeConfiguration/snifferHandles``.
+    public var snifferHandles: Int {
+        get { node.snifferHandles }
+        set { node.snifferHandles = newValue }
+    }
+    /// ``NodeConfiguration/logger``.
+    public var logger: Logger {
+        get { node.logger }
+        set { node.logger = newValue }
+    }
 }
 
 #if canImport(Glibc)

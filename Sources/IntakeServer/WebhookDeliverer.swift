@@ -1,8 +1,7 @@
 public import AsyncHTTPClient
 import Crypto
 import Foundation
-public import IngestSQLite
-import Ingest
+public import Ingest
 public import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,7 +17,7 @@ public import ServiceLifecycle
 public struct WebhookDeliverer: Service {
     public let url: String
     let secret: String
-    let database: SQLiteStore
+    let database: any IntakeStore
     let client: HTTPClient
     let logger: Logger
     /// The wait after the first failed attempt; doubled after each, up to ``maximumDelay``.
@@ -29,7 +28,7 @@ public struct WebhookDeliverer: Service {
     /// What the waits (polls, backoff) are timed by; tests pass a clock they move by hand.
     public var clock: any Clock<Duration> = ContinuousClock()
 
-    public init(url: String, secret: String, database: SQLiteStore, client: HTTPClient = .shared, logger: Logger) {
+    public init(url: String, secret: String, database: any IntakeStore, client: HTTPClient = .shared, logger: Logger) {
         self.url = url
         self.secret = secret
         self.database = database

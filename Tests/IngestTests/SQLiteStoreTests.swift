@@ -73,34 +73,31 @@ final class ManualClock: IngestClock {
         #expect(try await store.events(after: 0, limit: 10).isEmpty)
     }
 
-    @Test func anIdempotencyKeyIsCompletedInTheTransactionThatRecordsTheUpload() async throws {
+    @Test func anIdempotencyKeyIsCompletedWithItsUploadInTheTransactionThatRecordsIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try makeStore(directory, clock: ManualClock())
-        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .acquired)
-        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { _ in "f1" }, status: 201) { receipt in
-            (location: "/uploads/\(receipt.id)", body: Data(receipt.documents[0].id.utf8))
-        }
-        let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
-        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k")
-            == .completed(fingerprint: "f1", status: 201, location: "/uploads/\(receipt.id)", body: Data(receipt.documents[0].id.utf8)))
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-a") == .acquired)
+        let upload = NewUpload(knowledgeBase: "kb", fields: [UploadField(name: "title", value: "T")], documents: [document("a.pdf")])
+        let receipt = try await store.record(upload, completing: IdempotencyCompletion(knowledgeBase: "kb", key: "k"))
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b")
+            == .completed(fingerprint: FormFingerprint.of(upload), uploadID: receipt.id))
+        // The same key in another knowledge base is another key.
+        #expect(try await store.claimIdempotency(knowledgeBase: "other", key: "k", owner: "node-a") == .acquired)
     }
 
-    @Test func aResponseThatCannotBeMadeRollsBackTheUploadAndLeavesTheKeyInFlight() async throws {
-        struct Unencodable: Error {}
+    @Test func anAbandonedClaimIsReleasedOnlyByTheNodeThatMadeIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try makeStore(directory, clock: ManualClock())
-        _ = try await store.claimIdempotency(knowledgeBase: "kb", key: "k")
-        let completion = IdempotencyCompletion(knowledgeBase: "kb", key: "k", fingerprint: { _ in "f" }, status: 201) { _ in throw Unencodable() }
-        await #expect(throws: Unencodable.self) {
-            _ = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("a.pdf")]), completing: completion)
-        }
-        #expect(try await store.documents(DocumentQuery()).documents.isEmpty)
-        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .inFlight)
-        // A restart forgets claims no process can finish.
-        #expect(try await store.releaseAbandonedIdempotencyClaims() == 1)
-        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k") == .acquired)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-a") == .acquired)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b") == .inFlight)
+        // Node B starting up leaves node A's request in flight alone.
+        #expect(try await store.releaseAbandonedIdempotencyClaims(owner: "node-b") == 0)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b") == .inFlight)
+        // Node A restarting forgets what its killed process could not finish.
+        #expect(try await store.releaseAbandonedIdempotencyClaims(owner: "node-a") == 1)
+        #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b") == .acquired)
     }
 
     @Test func claimTakesTheOldestRunnableJobAndCompleteFinishesIt() async throws {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Ingest
 import IngestSQLite
+import IntakeRuntime
 import IntakeServer
 import IntakeTesting
 import KnowledgeBase
@@ -42,7 +43,7 @@ private func isZombie(_ pid: String) -> Bool {
         }
         let workers = Task {
             await withTaskGroup(of: Void.self) { group in
-                for worker in live.service.workers() { group.addTask { await worker.worker.run() } }
+                for worker in live.service.node.workers() { group.addTask { await worker.worker.run() } }
             }
         }
         while try await ids.asyncMap({ try await live.service.database.document(id: $0)?.status }).contains(where: { $0 != .processing }) {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Ingest
 import IngestSQLite
+import IntakeRuntime
 import IntakeServer
 import KnowledgeBase
 import Testing
@@ -18,7 +19,7 @@ import Testing
 
     /// Runs the service's first worker until the queue is empty.
     private func processAll(_ live: LiveService) async throws {
-        let worker = try #require(live.service.workers().first).worker
+        let worker = try #require(live.service.node.workers().first).worker
         while try await worker.processNext() {}
     }
 
@@ -68,8 +69,8 @@ import Testing
 
     @Test func aKeySearchesOnlyItsKnowledgeBase() async throws {
         let live = try LiveService()
-        let legal = try await live.service.database.createKey(knowledgeBase: "legal")
-        let sales = try await live.service.database.createKey(knowledgeBase: "sales")
+        let legal = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("legal")!)
+        let sales = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("sales")!)
         try await live.test { client in
             for (key, name) in [(legal.secret, "sample.md"), (sales.secret, "sample-rich.html")] {
                 let (body, contentType) = uploadBody(file: name, type: nil, data: try fixture(name))

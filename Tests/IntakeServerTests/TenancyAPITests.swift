@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Ingest
 import IngestSQLite
+import IntakeRuntime
 import IntakeServer
 import Multipart
 import Testing
@@ -21,7 +22,7 @@ import Testing
 
     @Test func onceAKeyExistsRequestsNeedOneExceptHealthz() async throws {
         let live = try LiveService()
-        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("a")!)
         try await live.test { client in
             let missing = try await client.execute(uri: "/documents", method: .get)
             #expect(missing.status == .unauthorized)
@@ -37,7 +38,7 @@ import Testing
 
     @Test func onceAKeyExistsMetricsAcrossTenantsAreForNoKeyOnTheAPIAddress() async throws {
         let live = try LiveService()
-        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("a")!)
         try await live.test { client in
             #expect(try await client.execute(uri: "/metrics", method: .get).status == .forbidden)
             let withKey = try await client.execute(uri: "/metrics", method: .get, headers: bearer(secret))
@@ -64,7 +65,7 @@ import Testing
 
     @Test func anUploadWithoutAValidKeyGets401Not100ContinueAndItsConnectionClosed() async throws {
         let live = try LiveService()
-        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("a")!)
         try await live.test { client in
             let port = try #require(client.port)
             let head = { (authorization: String) in
@@ -83,7 +84,7 @@ import Testing
 
     @Test func revokedKeyIsRefused() async throws {
         let live = try LiveService()
-        let (record, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        let (record, secret) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("a")!)
         #expect(try await live.service.database.revokeKey(id: record.id))
         try await live.test { client in
             let response = try await client.execute(uri: "/documents", method: .get, headers: bearer(secret))
@@ -93,8 +94,8 @@ import Testing
 
     @Test func eachKeySeesOnlyItsKnowledgeBase() async throws {
         let live = try LiveService()
-        let (_, alice) = try await live.service.database.createKey(knowledgeBase: "alice")
-        let (_, bob) = try await live.service.database.createKey(knowledgeBase: "bob")
+        let (_, alice) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("alice")!)
+        let (_, bob) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("bob")!)
         let pdf = try fixture("sample.pdf")
         try await live.test { client in
             let (body, contentType) = uploadBody(file: "alice.pdf", type: nil, data: pdf)
@@ -124,7 +125,7 @@ import Testing
 
     @Test func aKeyCannotUploadIntoAnotherKnowledgeBase() async throws {
         let live = try LiveService()
-        let (_, alice) = try await live.service.database.createKey(knowledgeBase: "alice")
+        let (_, alice) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("alice")!)
         try await live.test { client in
             let (body, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("text".utf8))
             var headers = bearer(alice)
@@ -136,7 +137,7 @@ import Testing
 
     @Test func keysAreStoredOnlyAsHashes() async throws {
         let live = try LiveService()
-        let (_, secret) = try await live.service.database.createKey(knowledgeBase: "a")
+        let (_, secret) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("a")!)
         let file = try Data(contentsOf: URL(fileURLWithPath: live.directory + "/intake.sqlite"))
         let wal = (try? Data(contentsOf: URL(fileURLWithPath: live.directory + "/intake.sqlite-wal"))) ?? Data()
         #expect(file.range(of: Data(secret.utf8)) == nil)
@@ -217,13 +218,13 @@ import Testing
             let failed = try await post(client, key: "k-3", body: truncated, contentType: contentType)
             #expect(failed.status == .badRequest)
         }
-        let claim = try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "k-3")
+        let claim = try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "k-3", owner: live.service.configuration.node.name)
         #expect(claim == .acquired)
     }
 
     @Test func keyStillInFlightIs409() async throws {
         let live = try LiveService()
-        #expect(try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "busy") == .acquired)
+        #expect(try await live.service.database.claimIdempotency(knowledgeBase: "default", key: "busy", owner: live.service.configuration.node.name) == .acquired)
         let (body, contentType) = uploadBody(file: "a.txt", type: nil, data: Array("text".utf8))
         try await live.test { client in
             let response = try await post(client, key: "busy", body: body, contentType: contentType)

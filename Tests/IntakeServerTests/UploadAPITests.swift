@@ -13,8 +13,9 @@ struct LiveService {
     let directory: String
     let service: IntakeService
 
+    /// - Parameter databasePath: the SQLite file; nil: `intake.sqlite` in the data directory.
     init(
-        limits: MultipartLimits = MultipartLimits(), directory existing: String? = nil,
+        limits: MultipartLimits = MultipartLimits(), directory existing: String? = nil, databasePath: String? = nil,
         configure: (inout ServerConfiguration) throws -> Void = { _ in }
     ) throws {
         directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("intake-server-\(UUID().uuidString)").path
@@ -24,7 +25,9 @@ struct LiveService {
         configuration.limits = limits
         configuration.snifferHandles = 2
         try configure(&configuration)
-        service = try IntakeService(configuration: configuration)
+        service = try IntakeService(configuration: configuration) { directory in
+            try SQLiteStore(path: databasePath ?? directory + "/intake.sqlite")
+        }
     }
 
     /// Serves on a real socket for `body`, then removes the data directory unless `keepData`
@@ -328,7 +331,7 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             try? DiskFullAPITests().run("/bin/umount", databaseDirectory)
             try? FileManager.default.removeItem(atPath: databaseDirectory)
         }
-        let live = try LiveService { $0.databasePath = databaseDirectory + "/intake.sqlite" }
+        let live = try LiveService(databasePath: databaseDirectory + "/intake.sqlite")
         defer { try? FileManager.default.removeItem(atPath: live.directory) }
         // Fill what the schema left of the tmpfs.
         let filler = FileManager.default.createFile(atPath: databaseDirectory + "/filler", contents: nil)

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Ingest
 import IngestSQLite
+import IntakeRuntime
 import IntakeServer
 import IntakeTesting
 import KnowledgeBase
@@ -53,7 +54,7 @@ final class ReceivedPosts: Sendable {
                 let created = try await api.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
                 #expect(created.status == .created)
             }
-            let worker = try #require(live.service.workers().first).worker
+            let worker = try #require(live.service.node.workers().first).worker
             let processed = try await worker.processNext()
             #expect(processed)
 

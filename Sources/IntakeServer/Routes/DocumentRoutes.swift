@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingest
-import IngestSQLite
 
 /// `GET /documents`, `GET /documents/{id}` and its content and chunks, `DELETE`, reprocess.
 struct DocumentRoutes {
@@ -83,7 +82,7 @@ struct DocumentRoutes {
     /// Streams the stored bytes, labelled with the detected type and never sniffed by browsers.
     private func content(_ context: IntakeRequestContext) async throws -> Response {
         let record = try await document(context)
-        let body = try await FileIO().loadFile(path: service.store.path(of: record.sha256), context: context)
+        let body = try await FileIO().loadFile(path: service.blobs.path(of: record.sha256), context: context)
         let headers: HTTPFields = [
             .contentType: record.detectedType + (record.charset.map { $0 == "binary" ? "" : "; charset=\($0)" } ?? ""),
             .contentDisposition: Self.attachment(filename: record.filename ?? record.id),

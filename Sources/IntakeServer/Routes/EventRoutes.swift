@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingest
-import IngestSQLite
 import NIOCore
 import ServiceLifecycle
 
@@ -90,7 +89,7 @@ private final class StreamPlace: Sendable {
 
 /// Reads status events and formats them as Server-Sent Events.
 struct EventFeed: Sendable {
-    let database: SQLiteStore
+    let database: any IntakeStore
     /// Only this knowledge base's documents, when set.
     let knowledgeBase: String?
     var batchSize = 100

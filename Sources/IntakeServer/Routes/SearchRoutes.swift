@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingest
-import IngestSQLite
 
 /// `GET /search`.
 struct SearchRoutes {

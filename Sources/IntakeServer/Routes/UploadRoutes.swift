@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ingest
-import IngestSQLite
+import IntakeRuntime
 import Multipart
 import MultipartNIO
 
@@ -67,19 +67,20 @@ struct UploadRoutes {
         try jsonResponse(.created, APIModels.Upload(receipt), headers: [.location: "/uploads/\(receipt.id)"])
     }
 
-    /// `Idempotency-Key` (IETF httpapi draft): the first request with a key is processed and its
-    /// response kept for 24 hours; a retry of the same form gets that response again (and
-    /// creates nothing), one with another form gets 422, one while the first is running 409.
-    /// Requests are compared by their form (``FormFingerprint``), whatever their boundary.
+    /// `Idempotency-Key` (IETF httpapi draft): the first request with a key is processed and the
+    /// key remembered for 24 hours with the upload it created; a retry of the same form gets that
+    /// upload's 201 again (rendered from the catalog, and creating nothing), one with another
+    /// form gets 422, one while the first is running 409. Requests are compared by their form
+    /// (``FormFingerprint``), whatever their boundary.
     private func createOnce(_ request: Request, contentType: String, knowledgeBase: String, key: String) async throws -> Response {
         guard !key.isEmpty, key.utf8.count <= 255 else {
             throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 255 characters", closesConnection: true)
         }
         let database = service.database
-        switch try await database.claimIdempotency(knowledgeBase: knowledgeBase, key: key) {
+        switch try await database.claimIdempotency(knowledgeBase: knowledgeBase, key: key, owner: service.configuration.node.name) {
         case .inFlight:
             throw APIError(.conflict, code: "idempotency_in_flight", message: "a request with this Idempotency-Key is still being processed", closesConnection: true)
-        case .completed(let original, let status, let location, let body):
+        case .completed(let original, let uploadID):
             let fingerprint: String
             do {
                 fingerprint = try await service.ingestor.fingerprint(contentType: contentType, body: request.body)
@@ -89,18 +90,16 @@ struct UploadRoutes {
             guard fingerprint == original else {
                 throw APIError(.unprocessableContent, code: "idempotency_mismatch", message: "this Idempotency-Key was used with a different form (other fields or files)")
             }
-            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", HTTPField.Name("Idempotent-Replayed")!: "true"]
-            if let location { headers[.location] = location }
-            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            guard let receipt = try await database.upload(id: uploadID) else { throw APIError.notFound("upload \(uploadID)") }
+            var response = try Self.created(receipt)
+            response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+            return response
         case .acquired:
             do {
                 // The key is completed in the transaction that records the upload.
-                let completion = IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key, status: 201) { receipt in
-                    (location: "/uploads/\(receipt.id)", body: try APIModels.encoder.encode(APIModels.Upload(receipt)))
-                }
                 let receipt = try await ingest(
-                    contentType: contentType, body: request.body,
-                    knowledgeBase: knowledgeBase, idempotency: completion)
+                    contentType: contentType, body: request.body, knowledgeBase: knowledgeBase,
+                    idempotency: IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key))
                 return try Self.created(receipt)
             } catch {
                 try? await database.releaseIdempotency(knowledgeBase: knowledgeBase, key: key)
@@ -109,8 +108,8 @@ struct UploadRoutes {
         }
     }
 
-    /// The API key's knowledge base; without keys, `?knowledge_base=NAME` (letters, digits, `.`,
-    /// `_`, `-`, at most 64) or `default`.
+    /// The API key's knowledge base; without keys, `?knowledge_base=NAME` (``KnowledgeBaseName``)
+    /// or `default`.
     static func knowledgeBase(_ request: Request, key: String?) throws -> String {
         let requested = request.uri.queryParameters.get("knowledge_base")
         if let key {
@@ -119,13 +118,11 @@ struct UploadRoutes {
             }
             return key
         }
-        guard let name = requested else { return "default" }
-        let valid = !name.isEmpty && name.utf8.count <= 64
-            && name.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-        guard valid else {
-            throw APIError(.badRequest, code: "invalid_knowledge_base", message: "knowledge_base must be 1 to 64 letters, digits, '.', '_' or '-'", closesConnection: true)
+        guard let requested else { return KnowledgeBaseName.default.value }
+        guard let name = KnowledgeBaseName(String(requested)) else {
+            throw APIError(.badRequest, code: "invalid_knowledge_base", message: "knowledge_base must be \(KnowledgeBaseName.rule)", closesConnection: true)
         }
-        return name
+        return name.value
     }
 }
 

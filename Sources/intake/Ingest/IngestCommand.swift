@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Ingest
 import IntakeClient
+import IntakeRuntime
 import IntakeServer
 import Logging
 import UnixSignals
@@ -93,14 +94,15 @@ struct IngestCommand: AsyncParsableCommand {
         let summary: IngestSummary
         switch try destination.target {
         case .dataDirectory(let dataDirectory):
-            var configuration = ServerConfiguration()
+            var configuration = NodeConfiguration()
             configuration.dataDirectory = dataDirectory
             configuration.workers = 0
             var logger = Logger(label: "intake")
             logger.logLevel = .warning
             configuration.logger = logger
-            let service = try IntakeService(configuration: configuration)
-            let target = LocalTarget(service: service, knowledgeBase: destination.knowledgeBase ?? "default")
+            let store = try await destination.store.open(dataDirectory: dataDirectory)
+            let node = try IntakeNode(configuration: configuration) { _ in store }
+            let target = LocalTarget(node: node, knowledgeBase: destination.knowledgeBase ?? KnowledgeBaseName.default.value)
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
         case .server(let url, let apiKey):
             let client = RemoteTarget.makeClient(connections: concurrency)

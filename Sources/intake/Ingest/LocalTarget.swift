@@ -1,17 +1,17 @@
 import Ingest
-import IngestSQLite
 import IntakeClient
+import IntakeRuntime
 import IntakeServer
 
 /// A local data directory as an upload target: the same `Ingestor` pipeline `intake serve` runs
 /// (parse, hash, sniff, policy, fsync, rename, one transaction), without HTTP.
 struct LocalTarget: UploadTarget {
-    let service: IntakeService
+    let node: IntakeNode
     let knowledgeBase: String
 
     func existingDocument(sha256: String) async throws(UploadFailure) -> String? {
         do {
-            let page = try await service.database.documents(DocumentQuery(sha256: sha256, knowledgeBase: knowledgeBase, limit: 1))
+            let page = try await node.store.documents(DocumentQuery(sha256: sha256, knowledgeBase: knowledgeBase, limit: 1))
             return page.documents.first?.id
         } catch {
             throw UploadFailure(code: "catalog_failed", message: "\(error)", isRetryable: false)
@@ -21,7 +21,7 @@ struct LocalTarget: UploadTarget {
     func upload(_ request: UploadRequest, progress: ByteCounter) async throws(UploadFailure) -> String {
         let receipt: UploadReceipt
         do throws(IngestError) {
-            receipt = try await service.ingestor.ingest(
+            receipt = try await node.ingestor.ingest(
                 contentType: request.contentType, body: UploadBody(request, progress: progress), knowledgeBase: knowledgeBase)
         } catch {
             if case .cancelled = error { throw UploadFailure(code: "cancelled", message: "interrupted", isRetryable: false) }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import IngestSQLite
+import Ingest
 
 /// `intake keys`: API keys, each bound to one knowledge base. Only a hash of each key is stored.
 struct KeysCommand: AsyncParsableCommand {
@@ -13,11 +13,21 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct DataDirectory: ParsableArguments {
         @Option(name: .customLong("data-dir"), help: ArgumentHelp("The service's data directory.", valueName: "path"))
-        var path = "./intake-data"
+        var path = EnvironmentDefaults.string("INTAKE_DATA_DIR", "./intake-data")
 
-        func open() throws -> SQLiteStore {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return try SQLiteStore(path: path + "/intake.sqlite")
+        @OptionGroup var store: StoreOptions
+
+        /// Runs `body` on the service's store, then closes it.
+        func withStore<T>(_ body: (any IntakeStore) async throws -> T) async throws -> T {
+            let store = try await store.open(dataDirectory: path)
+            do {
+                let value = try await body(store)
+                try await store.close()
+                return value
+            } catch {
+                try? await store.close()
+                throw error
+            }
         }
     }
 
@@ -30,13 +40,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var dataDirectory: DataDirectory
 
         func validate() throws {
-            let valid = !knowledgeBase.isEmpty && knowledgeBase.utf8.count <= 64
-                && knowledgeBase.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
-            guard valid else { throw ValidationError("--knowledge-base must be 1 to 64 letters, digits, '.', '_' or '-'.") }
+            guard KnowledgeBaseName(knowledgeBase) != nil else { throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule).") }
         }
 
         func run() async throws {
-            let (record, secret) = try await dataDirectory.open().createKey(knowledgeBase: knowledgeBase)
+            guard let name = KnowledgeBaseName(knowledgeBase) else { throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule).") }
+            let (record, secret) = try await dataDirectory.withStore { try await $0.createKey(knowledgeBase: name) }
             print(secret)
             FileHandle.standardError.write(Data("key \(record.id) for knowledge base '\(record.knowledgeBase)'; it is not stored, keep it now\n".utf8))
         }
@@ -48,7 +57,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var dataDirectory: DataDirectory
 
         func run() async throws {
-            for key in try await dataDirectory.open().keys() {
+            for key in try await dataDirectory.withStore({ try await $0.keys() }) {
                 let state = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "active"
                 print("\(key.id)\t\(key.knowledgeBase)\t\(key.createdAt.formatted(.iso8601))\t\(state)")
             }
@@ -64,7 +73,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var dataDirectory: DataDirectory
 
         func run() async throws {
-            guard try await dataDirectory.open().revokeKey(id: id) else {
+            guard try await dataDirectory.withStore({ try await $0.revokeKey(id: id) }) else {
                 throw ValidationError("No active key has the id \(id).")
             }
             print("revoked \(id)")

@@ -2,7 +2,6 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Ingest
-import IngestSQLite
 import NIOCore
 import NIOHTTP1
 
@@ -44,8 +43,9 @@ struct SearchCommand: AsyncParsableCommand {
         let results: Results
         switch try destination.target {
         case .dataDirectory(let dataDirectory):
-            let store = try SQLiteStore(path: dataDirectory + "/intake.sqlite")
+            let store = try await destination.store.open(dataDirectory: dataDirectory)
             let hits = try await store.search(SearchQuery(text: text, knowledgeBase: destination.knowledgeBase, limit: limit))
+            try await store.close()
             results = Results(results: hits.map { .init(document_id: $0.documentID, filename: $0.filename, chunk: $0.chunk, score: $0.score, snippet: $0.snippet) })
         case .server(let url, let apiKey):
             results = try await remote(text, server: url, apiKey: apiKey)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import IngestSQLite
+import Ingest
+import IntakeRuntime
 import IntakeServer
 import KnowledgeBase
 import Logging
@@ -82,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limitOptions: LimitOptions
 
+    @OptionGroup(title: "Store")
+    var storeOptions: StoreOptions
+
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
         if let webhook {
@@ -144,10 +148,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logger = logger
         // The executable, not the library, bootstraps swift-metrics: into the service's registry.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: configuration.metrics.registry))
-        let service = try IntakeService(configuration: configuration)
+        // Nodes on one store tell their claims apart by name: one per host and port.
+        configuration.node.name = "\(ProcessInfo.processInfo.hostName):\(port)"
+        let store = try await storeOptions.open(dataDirectory: dataDirectory)
+        let service = try IntakeService(configuration: configuration) { _ in store }
         if !isLoopback, !allowAnonymous, try await !service.database.requiresKeys() {
             throw ValidationError("Refusing to serve \(host) to anyone without a key: create one with 'intake keys create --knowledge-base NAME', or pass --allow-anonymous.")
         }
         try await service.run()
+        try await store.close()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingest
 
 /// Where a client command works: an Intake server (`--server`, `--api-key`) or a local data
 /// directory (`--data-dir`), and which knowledge base. Shared by `intake ingest` and `intake search`.
@@ -19,11 +20,17 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("api-key"), help: ArgumentHelp("The API key (default: INTAKE_API_KEY).", valueName: "key"))
     var apiKey: String?
 
+    /// The store of `--data-dir`.
+    @OptionGroup var store: StoreOptions
+
     @Option(name: .customLong("knowledge-base"), help: ArgumentHelp("The knowledge base, when the server has no keys or with --data-dir (with a key: the key's).", valueName: "name"))
     var knowledgeBase: String?
 
     func validate() throws {
         guard server == nil || dataDirectory == nil else { throw ValidationError("Give either --server or --data-dir, not both.") }
+        if let knowledgeBase, KnowledgeBaseName(knowledgeBase) == nil {
+            throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule), not '\(knowledgeBase)'.")
+        }
         _ = try target
     }
 

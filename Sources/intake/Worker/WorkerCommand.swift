@@ -1,5 +1,6 @@
 import ArgumentParser
-import IntakeServer
+import Ingest
+import IntakeRuntime
 import Logging
 import KnowledgeBase
 import ServiceLifecycle
@@ -34,15 +35,19 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Text extraction (each document in a child process)")
     var extractionOptions: ExtractionOptions
 
+    @OptionGroup(title: "Store")
+    var storeOptions: StoreOptions
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard lease >= 2 else { throw ValidationError("--lease must be at least 2 seconds.") }
     }
 
     func run() async throws {
-        var configuration = ServerConfiguration()
+        var configuration = NodeConfiguration()
         configuration.dataDirectory = dataDirectory
         configuration.workers = workers
+        configuration.lease = .seconds(lease)
         configuration.chunker = chunkOptions.chunker
         configuration.extractionHelper = .currentExecutable()
         configuration.extractionLimits = extractionOptions.limits
@@ -50,15 +55,12 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "intake-worker")
         logger.logLevel = .info
         configuration.logger = logger
-        let service = try IntakeService(configuration: configuration)
-        let services = service.workers().map { worker -> WorkerService in
-            var configured = worker.worker
-            configured.lease = .seconds(lease)
-            return WorkerService(worker: configured)
-        }
-        logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)"])
+        let store = try await storeOptions.open(dataDirectory: dataDirectory)
+        let node = try IntakeNode(configuration: configuration) { _ in store }
+        logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)", "node": "\(configuration.name)"])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: node.workers().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await store.close()
     }
 }

@@ -19,7 +19,7 @@ struct LiveServer {
         configuration.dataDirectory = directory
         configuration.port = 0
         configuration.snifferHandles = 2
-        service = try IntakeService(configuration: configuration)
+        service = try IntakeService(configuration: configuration) { try SQLiteStore(path: $0 + "/intake.sqlite") }
     }
 
     /// Serves for `body`, which gets the server's URL; removes the data directory afterwards.

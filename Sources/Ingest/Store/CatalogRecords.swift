@@ -63,31 +63,6 @@ public struct NewUpload: Sendable, Hashable {
     }
 }
 
-/// An `Idempotency-Key` claimed for an upload, to be completed in the same transaction that
-/// records the upload: a crash can never leave the upload recorded and its key unfinished (a
-/// retry would then create it a second time).
-public struct IdempotencyCompletion: Sendable {
-    public var knowledgeBase: String
-    public var key: String
-    /// The request's fingerprint, from the upload as recorded (``FormFingerprint/of(_:)``).
-    public var fingerprint: @Sendable (NewUpload) -> String
-    /// The response status to replay.
-    public var status: Int
-    /// The response's Location and body for the recorded upload.
-    public var response: @Sendable (UploadReceipt) throws -> (location: String?, body: Data)
-
-    public init(
-        knowledgeBase: String, key: String, fingerprint: @escaping @Sendable (NewUpload) -> String = FormFingerprint.of, status: Int,
-        response: @escaping @Sendable (UploadReceipt) throws -> (location: String?, body: Data)
-    ) {
-        self.knowledgeBase = knowledgeBase
-        self.key = key
-        self.fingerprint = fingerprint
-        self.status = status
-        self.response = response
-    }
-}
-
 /// A recorded document.
 public struct DocumentRecord: Sendable, Hashable, Identifiable {
     public var id: String

@@ -33,6 +33,9 @@ public protocol Catalog: Sendable {
 
     /// The digest of every blob a recorded document refers to.
     func referencedDigests() async throws -> Set<String>
+
+    /// How many documents are in each state.
+    func statusCounts() async throws -> [DocumentStatus: Int]
 }
 
 /// When a failed job runs again and how often it may.

@@ -1,0 +1,71 @@
+import Foundation
+public import Ingest
+import KnowledgeBase
+
+/// The composition root of one node: its data directory, the store the executable chose, the
+/// blob store, libmagic and the ingestor that ties them together, its start-up sweeps and its
+/// workers. `intake serve` puts HTTP in front of it; `intake worker` and
+/// `intake ingest --data-dir` use it without.
+public struct IntakeNode: Sendable {
+    public let configuration: NodeConfiguration
+    public let blobs: BlobStore
+    public let store: any IntakeStore
+    public let ingestor: Ingestor
+
+    /// Opens the data directory (creating it and sweeping `tmp/`), then the store with
+    /// `openStore` (given the data directory, which exists by then), and loads libmagic. Fails
+    /// with a clear error when any of it cannot be done.
+    public init(configuration: NodeConfiguration, openStore: (_ dataDirectory: String) throws -> any IntakeStore) throws {
+        self.configuration = configuration
+        try Self.prepareDataDirectory(configuration.dataDirectory)
+        blobs = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
+        store = try openStore(configuration.dataDirectory)
+        ingestor = Ingestor(
+            store: blobs, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: store,
+            policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
+    }
+
+    /// Creates the data directory, or takes write access away from its group and all access from
+    /// others (it holds every tenant's documents): 0700 when new, at most 0750 when it exists,
+    /// whatever the umask.
+    public static func prepareDataDirectory(_ path: String) throws {
+        let files = FileManager.default
+        guard let mode = (try? files.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else {
+            try files.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)  // whatever the umask
+            return
+        }
+        if mode & 0o027 != 0 { try files.setAttributes([.posixPermissions: mode & 0o750], ofItemAtPath: path) }
+    }
+
+    /// What the start-up sweeps found.
+    public struct Sweep: Sendable, Hashable {
+        /// Blobs no document refers to (left by a crash between publishing and recording), removed.
+        public var unreferencedBlobsRemoved: Int
+        /// `Idempotency-Key` claims this node's killed process left in flight, released.
+        public var abandonedIdempotencyClaims: Int
+    }
+
+    /// Run once before serving: removes unreferenced blobs and releases this node's abandoned
+    /// `Idempotency-Key` claims.
+    public func sweep() async throws -> Sweep {
+        let removed = try await ingestor.collectGarbage()
+        let abandoned = try await store.releaseAbandonedIdempotencyClaims(owner: configuration.name)
+        return Sweep(unreferencedBlobsRemoved: removed, abandonedIdempotencyClaims: abandoned)
+    }
+
+    /// ``NodeConfiguration/workers`` knowledge-base workers on this node's store and blobs, as
+    /// services that stop at graceful shutdown (a job they leave is taken again when its lease
+    /// runs out).
+    public func workers() -> [WorkerService] {
+        let registry: ProcessorRegistry = configuration.extractionHelper.map { .isolated(helper: $0, limits: configuration.extractionLimits) }
+            ?? .builtIn(limits: configuration.extractionLimits)
+        return (0..<configuration.workers).map { index in
+            var worker = ProcessingWorker(
+                name: "\(configuration.name)-\(ProcessInfo.processInfo.processIdentifier)-\(index)",
+                store: store, blobs: blobs, registry: registry, chunker: configuration.chunker, logger: configuration.logger)
+            worker.lease = configuration.lease
+            return WorkerService(worker: worker)
+        }
+    }
+}
