@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MultipartNIO", targets: ["MultipartNIO"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "IngestSQLite", targets: ["IngestSQLite"]),
+        .library(name: "IngestPostgres", targets: ["IngestPostgres"]),
         .library(name: "IntakeRuntime", targets: ["IntakeRuntime"]),
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .library(name: "IntakeClient", targets: ["IntakeClient"]),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Light to heavy: the parser needs nothing but the standard library.
@@ -69,6 +71,15 @@ let package = Package(
                 "Ingest",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The store of many nodes: PostgreSQL through postgres-nio's pool.
+        .target(
+            name: "IngestPostgres",
+            dependencies: [
+                "Ingest",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The composition root of a node (data directory, store, ingestor, sweeps, workers), with
@@ -122,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "intake",
             dependencies: [
-                "IntakeServer", "IntakeRuntime", "IntakeClient", "Ingest", "IngestSQLite",
+                "IntakeServer", "IntakeRuntime", "IntakeClient", "Ingest", "IngestSQLite", "IngestPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "KnowledgeBase",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -184,6 +195,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: [
                 "Ingest", "IngestSQLite", "Multipart", "IntakeTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -198,11 +210,21 @@ let package = Package(
         .testTarget(
             name: "IntakeClientTests",
             dependencies: [
-                "IntakeClient", "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite", "Multipart", "MultipartNIO",
+                "IntakeClient", "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite", "Multipart", "MultipartNIO", "IntakeTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // One set of store behaviours, run against every backend (PostgreSQL when
+        // INTAKE_TEST_DATABASE_URL names a server).
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "Ingest", "IngestSQLite", "IngestPostgres", "KnowledgeBase", "IntakeTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -17,6 +17,8 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
     case catalog(String)
     /// The catalog's disk is full.
     case catalogFull
+    /// The store cannot be reached for now (``StoreUnavailable``): nothing was recorded; retry later.
+    case storeUnavailable(String)
     /// A blob of the upload was removed while it was being recorded (the last other document
     /// with the same content was deleted at that moment): send the upload again.
     case blobRemoved(sha256: String)
@@ -32,6 +34,7 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
         case .bodyFailed(let message): return "reading the body failed: \(message)"
         case .catalog(let message): return "recording the upload failed: \(message)"
         case .catalogFull: return "recording the upload failed: the database's disk is full"
+        case .storeUnavailable(let reason): return "recording the upload failed: \(reason)"
         case .blobRemoved(let sha256): return "the content \(sha256) was deleted while this upload was recorded; send it again"
         case .cancelled: return "the upload was cancelled"
         }

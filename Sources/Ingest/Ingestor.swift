@@ -202,6 +202,7 @@ public struct Ingestor: Sendable {
                     logger.warning("blobs of an upload that was not recorded are left to garbage collection", metadata: ["error": "\(error)"])
                 }
             }
+            if let unavailable = error as? StoreUnavailable { throw .storeUnavailable(unavailable.reason) }
             switch error as? CatalogError {
             case .storageFull?: throw .catalogFull
             case .blobRemoved(let sha256)?: throw .blobRemoved(sha256: sha256)

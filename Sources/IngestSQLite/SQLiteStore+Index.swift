@@ -29,7 +29,7 @@ extension SQLiteStore {
     }
 
     public func search(_ query: SearchQuery) async throws -> [SearchHit] {
-        guard let all = Self.matchExpression(query.text, joinedBy: " "), let any = Self.matchExpression(query.text, joinedBy: " OR ") else {
+        guard let all = Self.matchExpression(query.words, joinedBy: " "), let any = Self.matchExpression(query.words, joinedBy: " OR ") else {
             return []
         }
         let limit = min(max(query.limit, 1), 100)
@@ -85,28 +85,11 @@ extension SQLiteStore {
         }
     }
 
-    /// An FTS5 expression of the words of `text` (every one with `" "`, any with `" OR "`), each
-    /// quoted so that no character a person types is taken as query syntax. Nil when there is no word.
-    ///
-    /// Words are runs of letters, marks and digits, cut by Unicode scalar, not by `Character`: a
-    /// grapheme cluster can join a letter to a quote (U+0D4E, a "prepended" mark, followed by `"`
-    /// is one `Character`), and a quote inside a word would end FTS5's string. Any quote left is
-    /// doubled, as FTS5 escapes it.
-    static func matchExpression(_ text: String, joinedBy separator: String) -> String? {
-        let words = text.unicodeScalars.split { !isWordScalar($0) }
+    /// An FTS5 expression of `words` (every one with `" "`, any with `" OR "`), each quoted so
+    /// that no character a person types is taken as query syntax (``SearchQuery/words``); any
+    /// quote left is doubled, as FTS5 escapes it. Nil when there is no word.
+    static func matchExpression(_ words: [String], joinedBy separator: String) -> String? {
         guard !words.isEmpty else { return nil }
-        return words.prefix(32).map { word in
-            "\"" + String(String.UnicodeScalarView(word)).replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }.joined(separator: separator)
-    }
-
-    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
-            return true
-        default:
-            return false
-        }
+        return words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: separator)
     }
 }

@@ -48,6 +48,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The answer while the store cannot be reached: 503, retry in a few seconds.
+    static var storeUnavailable: APIError {
+        var error = APIError(.serviceUnavailable, code: "store_unavailable", message: "the database cannot be reached for now; nothing was recorded: retry shortly")
+        error.extraHeaders[.retryAfter] = "5"
+        return error
+    }
+
     static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) was not found")
     }
@@ -80,6 +87,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             self.init(.badRequest, code: "body_failed", message: "reading the request body failed: \(message)", closesConnection: true)
         case .catalog:
             self.init(.internalServerError, code: "catalog_failed", message: "the upload could not be recorded; nothing of it was kept")
+        case .storeUnavailable:
+            self = .storeUnavailable
         case .catalogFull:
             self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's database disk is full; nothing of this upload was kept")
         case .blobRemoved:

@@ -44,6 +44,7 @@ public struct IntakeService: Sendable {
     public func router() -> Router<IntakeRequestContext> {
         let router = Router(context: IntakeRequestContext.self)
         router.add(middleware: AccessLogMiddleware(logger: configuration.logger, metrics: configuration.metrics))
+        router.add(middleware: StoreErrorMiddleware())
         router.add(middleware: BrowserBoundaryMiddleware(configuration: configuration))
         router.add(middleware: APIKeyMiddleware(database: database))
         router.get("healthz") { _, _ in "ok\n" }

@@ -18,7 +18,7 @@ public struct ProcessingWorker: Sendable {
     let logger: Logger
     /// How long a claim holds before another worker may take the job.
     public var lease: Duration = .seconds(60)
-    /// How long to wait when the queue is empty.
+    /// How long to wait when the queue is empty, unless the store says sooner that work came.
     public var idleWait: Duration = .milliseconds(500)
     /// The most bytes of extracted text indexed per document (the rest is left out, and the
     /// document's note says so): memory per job stays bounded whatever the upload's size.
@@ -53,7 +53,7 @@ public struct ProcessingWorker: Sendable {
             } catch {
                 logger.error("worker could not reach the queue", metadata: ["worker": "\(name)", "error": "\(error)"])
             }
-            try? await clock.sleep(for: idleWait)
+            await store.waitForWork(atMost: idleWait, clock: clock)
         }
     }
 

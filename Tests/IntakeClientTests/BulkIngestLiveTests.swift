@@ -1,5 +1,6 @@
 import Foundation
 import IntakeClient
+import IntakeTesting
 import IntakeServer
 import Testing
 
@@ -124,7 +125,7 @@ struct BulkIngestLiveTests {
         defer { tree.remove() }
         let path = try tree.write("a.txt", "text\n")
         // A port nothing listens on: connection refused on every attempt.
-        let listener = try ServerSocketProbe.unusedPort()
+        let listener = try LoopbackPort.unused()
         let summary = try await LiveServer.withTarget(URL(string: "http://127.0.0.1:\(listener)")!, connectTimeout: .milliseconds(300)) { target in
             await BulkIngest(retry: RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(10), maximumDelay: .milliseconds(20)))
                 .run(SourceTree(paths: [path]).files, into: target) { _ in }
@@ -133,24 +134,5 @@ struct BulkIngestLiveTests {
         #expect(summary.failures.first?.attempts == 3)
         #expect(summary.failures.first?.error?.hasPrefix("network:") == true)
         #expect(summary.failures.first?.error?.hasSuffix("(after 3 attempts)") == true)
-    }
-}
-
-/// A free TCP port on loopback (bound, read, released).
-enum ServerSocketProbe {
-    static func unusedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &address) { pointer in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(descriptor, raw, length) == 0, getsockname(descriptor, raw, &length) == 0 else { throw POSIXError(.EADDRINUSE) }
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

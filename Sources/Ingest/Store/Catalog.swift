@@ -90,6 +90,10 @@ public protocol JobQueue: Sendable {
     func newestEventID() async throws -> Int64
     /// The job of `documentID`.
     func job(documentID: String) async throws -> JobRecord?
+    /// Returns when a job may have become runnable, or after `timeout` of `clock` at the latest:
+    /// how an idle worker waits. A store that can tell (PostgreSQL's `LISTEN`) returns early;
+    /// the default waits the whole `timeout`.
+    func waitForWork(atMost timeout: Duration, clock: any Clock<Duration>) async
 }
 
 /// A queue operation on a job whose lease is no longer the caller's.
@@ -156,6 +160,10 @@ public struct InvalidCursor: Error, Sendable, Hashable {
 }
 
 extension JobQueue {
+    public func waitForWork(atMost timeout: Duration, clock: any Clock<Duration>) async {
+        try? await clock.sleep(for: timeout)
+    }
+
     /// Records a failed attempt worth retrying (``fail(_:error:permanently:)``).
     public func fail(_ job: ClaimedJob, error: String) async throws -> DocumentStatus {
         try await fail(job, error: error, permanently: false)

@@ -66,6 +66,26 @@ public struct SearchQuery: Sendable, Hashable {
     }
 }
 
+extension SearchQuery {
+    /// The words of ``text`` as every index takes them: runs of letters, marks and digits, cut by
+    /// Unicode scalar (not by `Character`: a grapheme cluster can join a letter to a quote, and a
+    /// quote inside a word would end a quoted term), at most 32. Whatever else a person typed
+    /// (quotes, operators, punctuation) separates words and is never query syntax.
+    public var words: [String] {
+        text.unicodeScalars.split { !Self.isWordScalar($0) }.prefix(32).map { String(String.UnicodeScalarView($0)) }
+    }
+
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
 /// One passage that matched.
 public struct SearchHit: Sendable, Hashable {
     public var documentID: String

@@ -15,7 +15,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the upload service: POST /uploads and the document endpoints.",
         discussion: """
             Stores everything in --data-dir (created if missing): intake.sqlite (catalog and queue), \
-            tmp/ (uploads in flight, swept at start), blobs/ab/cd/<sha256> (documents).
+            tmp/ (uploads in flight, swept at start), blobs/ab/cd/<sha256> (documents). With \
+            --database postgres://…, the catalog and queue are in PostgreSQL instead, and several \
+            nodes can serve one database and one shared --data-dir.
 
             Every option can also come from the environment, as INTAKE_ and its name in capitals \
             with underscores (INTAKE_PORT, INTAKE_DATA_DIR, INTAKE_MAX_FILE_SIZE, …); a flag wins.
@@ -150,7 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: configuration.metrics.registry))
         // Nodes on one store tell their claims apart by name: one per host and port.
         configuration.node.name = "\(ProcessInfo.processInfo.hostName):\(port)"
-        let store = try await storeOptions.open(dataDirectory: dataDirectory)
+        let store = try await storeOptions.open(dataDirectory: dataDirectory, logger: logger)
+        logger.info("store opened", metadata: ["store": "\(storeOptions.summary)"])
         let service = try IntakeService(configuration: configuration) { _ in store }
         if !isLoopback, !allowAnonymous, try await !service.database.requiresKeys() {
             throw ValidationError("Refusing to serve \(host) to anyone without a key: create one with 'intake keys create --knowledge-base NAME', or pass --allow-anonymous.")

@@ -55,9 +55,9 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "intake-worker")
         logger.logLevel = .info
         configuration.logger = logger
-        let store = try await storeOptions.open(dataDirectory: dataDirectory)
+        let store = try await storeOptions.open(dataDirectory: dataDirectory, logger: logger)
         let node = try IntakeNode(configuration: configuration) { _ in store }
-        logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)", "node": "\(configuration.name)"])
+        logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)", "node": "\(configuration.name)", "store": "\(storeOptions.summary)"])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: node.workers().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

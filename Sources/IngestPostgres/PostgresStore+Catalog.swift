@@ -1,0 +1,163 @@
+import Foundation
+public import Ingest
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    public func record(
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @Sendable (String) -> Bool
+    ) async throws -> UploadReceipt {
+        let now = clock.now
+        let seconds = now.timeIntervalSince1970
+        let uploadID = Self.newID()
+        let documentIDs = upload.documents.map { _ in Self.newID() }
+        let logger = logger
+        return try await withoutActuallyEscaping(blobIsPresent) { blobIsPresent in
+            try await transaction { connection in
+                // Holds off releaseBlobs of these digests until the commit (it takes them exclusively).
+                for digest in Set(upload.documents.map(\.sha256)).sorted() {
+                    try await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(\(digest), 0))", logger: logger)
+                }
+                if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
+                    throw CatalogError.blobRemoved(sha256: missing.sha256)
+                }
+                try await connection.execute(
+                    "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))", logger: logger)
+                for (position, field) in upload.fields.enumerated() {
+                    try await connection.execute("""
+                        INSERT INTO upload_fields (upload_id, position, name, value) VALUES (\(uploadID), \(position), \(field.name), \(field.value))
+                        """, logger: logger)
+                }
+                for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
+                    try await connection.execute("""
+                        INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
+                            detected_type, charset, size, sha256, status, created_at, updated_at)
+                        VALUES (\(id), \(uploadID), \(position), \(document.fieldName), \(document.filename), \(document.filenameStar),
+                            \(document.declaredType), \(document.detectedType), \(document.charset), \(document.size), \(document.sha256),
+                            'queued', \(seconds), \(seconds))
+                        """, logger: logger)
+                    try await connection.execute("""
+                        INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (\(id), 'queued', \(seconds), \(seconds))
+                        """, logger: logger)
+                }
+                if let idempotency {
+                    try await connection.execute("""
+                        UPDATE idempotency_keys SET state = 'done', fingerprint = \(FormFingerprint.of(upload)), upload_id = \(uploadID)
+                        WHERE knowledge_base = \(idempotency.knowledgeBase) AND key = \(idempotency.key)
+                        """, logger: logger)
+                }
+                if !documentIDs.isEmpty { try await Self.notifyJobs(connection, logger: logger) }
+                try await Self.changeStatuses(connection, documentIDs.map { StatusChange(documentID: $0, status: .queued) }, at: now, logger: logger)
+                guard let receipt = try await Self.upload(connection, id: uploadID, logger: logger) else {
+                    preconditionFailure("an upload just inserted is readable in its transaction")
+                }
+                return receipt
+            }
+        }
+    }
+
+    public func upload(id: String) async throws -> UploadReceipt? {
+        try await transaction { connection in try await Self.upload(connection, id: id, logger: self.logger) }
+    }
+
+    static func upload(_ connection: PostgresConnection, id: String, logger: Logger) async throws -> UploadReceipt? {
+        guard let row = try await connection.row("SELECT * FROM uploads WHERE id = \(id)", logger: logger) else { return nil }
+        let fields = try await connection.rows("SELECT name, value FROM upload_fields WHERE upload_id = \(id) ORDER BY position", logger: logger)
+            .map { UploadField(name: try $0.get("name"), value: try $0.get("value")) }
+        let documents = try await connection.rows("SELECT * FROM documents WHERE upload_id = \(id) ORDER BY position", logger: logger)
+            .map(Self.document(from:))
+        return UploadReceipt(
+            id: try row.get("id"), knowledgeBase: try row.get("knowledge_base"),
+            createdAt: Date(timeIntervalSince1970: try row.get("created_at")), fields: fields, documents: documents)
+    }
+
+    public func document(id: String) async throws -> DocumentRecord? {
+        try await read { connection in
+            try await connection.row("SELECT * FROM documents WHERE id = \(id)", logger: self.logger).map(Self.document(from:))
+        }
+    }
+
+    public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
+        var start: Int64 = 0
+        if let cursor = query.cursor {
+            guard cursor.first == "c", let decoded = Int64(cursor.dropFirst(), radix: 16) else { throw InvalidCursor() }
+            start = decoded
+        }
+        let after = start
+        let limit = min(max(query.limit, 1), 1000)
+        let status = query.status?.rawValue
+        let sha256 = query.sha256
+        let knowledgeBase = query.knowledgeBase
+        return try await read { connection in
+            let rows = try await connection.rows("""
+                SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                WHERE documents.seq > \(after)
+                    AND (\(status)::text IS NULL OR documents.status = \(status))
+                    AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
+                    AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                ORDER BY documents.seq LIMIT \(limit + 1)
+                """, logger: self.logger)
+            let page = rows.prefix(limit)
+            let next = rows.count > limit ? try page.last.map { "c" + String(try $0.get("seq", as: Int64.self), radix: 16) } : nil
+            return DocumentPage(documents: try page.map(Self.document(from:)), nextCursor: next)
+        }
+    }
+
+    public func knowledgeBase(ofDocument id: String) async throws -> String? {
+        try await read { connection in
+            try await connection.row("""
+                SELECT uploads.knowledge_base FROM documents JOIN uploads ON uploads.id = documents.upload_id WHERE documents.id = \(id)
+                """, logger: self.logger)?.get("knowledge_base")
+        }
+    }
+
+    public func deleteDocument(id: String) async throws -> String? {
+        try await transaction { connection in
+            try await connection.row("DELETE FROM documents WHERE id = \(id) RETURNING sha256", logger: self.logger)?.get("sha256")
+        }
+    }
+
+    public func releaseBlobs(_ digests: [String], remove: @Sendable (String) throws -> Void) async throws -> [String] {
+        try await withoutActuallyEscaping(remove) { remove in
+            try await transaction { connection in
+                var removed: [String] = []
+                for digest in Set(digests).sorted() {
+                    // Waits for uploads being recorded with this digest, and holds off new ones.
+                    try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(digest), 0))", logger: self.logger)
+                    let referenced = try await connection.row(
+                        "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = \(digest)) AS referenced", logger: self.logger)?.get("referenced", as: Bool.self)
+                    if referenced == false {
+                        try remove(digest)
+                        removed.append(digest)
+                    }
+                }
+                return removed
+            }
+        }
+    }
+
+    public func referencedDigests() async throws -> Set<String> {
+        try await read { connection in
+            Set(try await connection.rows("SELECT DISTINCT sha256 FROM documents", logger: self.logger).map { try $0.get("sha256", as: String.self) })
+        }
+    }
+
+    public func statusCounts() async throws -> [DocumentStatus: Int] {
+        try await read { connection in
+            var counts: [DocumentStatus: Int] = [:]
+            for row in try await connection.rows("SELECT status, count(*) AS count FROM documents GROUP BY status", logger: self.logger) {
+                if let status = DocumentStatus(rawValue: try row.get("status")) { counts[status] = try row.get("count", as: Int.self) }
+            }
+            return counts
+        }
+    }
+
+    static func document(from row: PostgresRandomAccessRow) throws -> DocumentRecord {
+        DocumentRecord(
+            id: try row.get("id"), uploadID: try row.get("upload_id"), fieldName: try row.get("field_name"), filename: try row.get("filename"),
+            filenameStar: try row.get("filename_star"), declaredType: try row.get("declared_type"), detectedType: try row.get("detected_type"),
+            charset: try row.get("charset"), size: try row.get("size"), sha256: try row.get("sha256"),
+            status: DocumentStatus(rawValue: try row.get("status")) ?? .queued, error: try row.get("error"), note: try row.get("note"),
+            createdAt: Date(timeIntervalSince1970: try row.get("created_at")), updatedAt: Date(timeIntervalSince1970: try row.get("updated_at")))
+    }
+}

@@ -1,0 +1,33 @@
+import Ingest
+import PostgresNIO
+
+extension PostgresStore {
+    /// Runs `body`, reporting a database that cannot be reached (down, restarting, out of
+    /// connections) as ``StoreUnavailable`` and a full disk as ``CatalogError/storageFull``: the
+    /// reasons the server answers 503 and 507 rather than 500.
+    func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw Self.mapped(error)
+        }
+    }
+
+    static func mapped(_ error: PSQLError) -> any Error {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return StoreUnavailable(reason: "the database cannot be reached (\(error.code))")
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // 53100 disk_full, 53200 out of memory, 53300 too many connections, class 08
+            // connection exceptions, 57P01-57P03 shutting down or starting up.
+            if state == "53100" { return CatalogError.storageFull }
+            if state.hasPrefix("08") || ["53300", "57P01", "57P02", "57P03"].contains(state) {
+                return StoreUnavailable(reason: "the database is not available (\(state): \(error.serverInfo?[.message] ?? ""))")
+            }
+            return error
+        default:
+            return error
+        }
+    }
+}

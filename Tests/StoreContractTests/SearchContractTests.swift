@@ -1,0 +1,149 @@
+import Foundation
+import Ingest
+import KnowledgeBase
+import Testing
+
+/// Records documents and indexes their text as a worker does.
+struct Indexer {
+    let store: any IntakeStore
+
+    /// Records a document and processes it with `text` as its extracted text.
+    @discardableResult
+    func indexed(_ filename: String, _ text: String, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
+        let receipt = try await store.record(NewUpload(knowledgeBase: knowledgeBase, fields: [], documents: [
+            NewDocument(fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: "text/plain",
+                        charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64)),
+        ]))
+        let job = try #require(try await store.claim(worker: "test", lease: .seconds(60)))
+        try await store.complete(job, chunks: chunker.chunks(of: text), note: nil)
+        return receipt.documents[0].id
+    }
+}
+
+/// Search on every backend: ranking, snippets, tenancy, and words never taken as query syntax.
+@Suite struct SearchContractTests {
+    @Test(arguments: ContractBackend.available)
+    func whateverAPersonTypesIsWordsNeverQuerySyntax(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            try await indexer.indexed("a.md", "Quoted \"words\" and ൎ marks: NEAR OR AND NOT * ^ - + ( ) { } : ' ` text.")
+            // One scalar of every general category, FTS5's syntax, and the case that once answered 500.
+            let scalars: [Unicode.Scalar] = [
+                "A", "a", "ǅ", "ʰ", "ൎ", "\u{0301}", "\u{0903}", "\u{20DD}", "7", "Ⅻ", "½", "_", "-", "(", ")", "«", "»", "!", "+",
+                "$", "^", "©", " ", "\u{2028}", "\u{2029}", "\u{0001}", "\u{200B}", "\u{E000}", "\"", "'", "*", ":", "{", "}", "\\", "\u{10FFFD}",
+            ]
+            var generator = SystemRandomNumberGenerator()
+            var queries = ["ൎ\"", "\"", "\"\"", "a\"b", "NEAR(a b)", "a OR", "-a", "a*", "^a", "\u{0301}\""]
+            for _ in 0..<500 {
+                queries.append(String(String.UnicodeScalarView((0..<Int.random(in: 1...8, using: &generator)).map { _ in scalars.randomElement(using: &generator)! })))
+            }
+            for query in queries {
+                do {
+                    _ = try await fixture.store.search(SearchQuery(text: query))
+                } catch {
+                    Issue.record("the query \(query.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }) failed: \(error)")
+                }
+            }
+            #expect(try await fixture.store.search(SearchQuery(text: "\"words\"")).count == 1)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func theMostRelevantPassageComesFirstWithAMarkedSnippet(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let chunking = try await indexer.indexed("chunking.md", "Chunking cuts text into passages. Overlap keeps sentences whole across passages; chunking is tuned by size.")
+            let search = try await indexer.indexed("search.md", "Search ranks passages with BM25 and shows a snippet.")
+            try await indexer.indexed("other.md", "Nothing about the topic at all, just words.")
+            let hits = try await fixture.store.search(SearchQuery(text: "chunking overlap"))
+            #expect(hits.map(\.documentID) == [chunking])
+            #expect(hits[0].filename == "chunking.md")
+            #expect(hits[0].snippet.contains("«Chunking»") && hits[0].snippet.contains("«Overlap»"))
+            #expect(hits[0].score > 0)
+            let ranked = try await fixture.store.search(SearchQuery(text: "passages BM25 snippet"))
+            #expect(ranked.map(\.documentID) == [search, chunking])
+            #expect(ranked[0].score > ranked[1].score)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func passagesWithEveryWordComeBeforePassagesWithSome(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let apples = try await indexer.indexed("apples.md", "apple apple apple apple apple")
+            let bananas = try await indexer.indexed("bananas.md", "banana banana banana banana banana")
+            let both = try await indexer.indexed("both.md", "a long passage that names an apple once and a banana once among many other words that dilute them both")
+            let hits = try await fixture.store.search(SearchQuery(text: "apple banana"))
+            #expect(hits.first?.documentID == both)
+            #expect(Set(hits.dropFirst().map(\.documentID)) == [apples, bananas])
+            // With a word no passage has, no passage has every word: BM25 over any of them, where the
+            // diluted passage loses.
+            let anyWord = try await fixture.store.search(SearchQuery(text: "apple banana nowhere"))
+            #expect(anyWord.count == 3)
+            #expect(anyWord.last?.documentID == both)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func searchIsScopedToAKnowledgeBase(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let legal = try await indexer.indexed("a.md", "contract renewal terms", knowledgeBase: "legal")
+            let sales = try await indexer.indexed("b.md", "contract pricing for renewal", knowledgeBase: "sales")
+            #expect(try await fixture.store.search(SearchQuery(text: "contract", knowledgeBase: "legal")).map(\.documentID) == [legal])
+            #expect(try await fixture.store.search(SearchQuery(text: "contract", knowledgeBase: "sales")).map(\.documentID) == [sales])
+            #expect(try await fixture.store.search(SearchQuery(text: "contract")).count == 2)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func aSmallKnowledgeBaseFindsItsPassageUnderManyBetterOnesOfAnother(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            for index in 0..<30 {
+                try await indexer.indexed("big-\(index).md", "contract contract contract clause \(index)", knowledgeBase: "big")
+            }
+            let small = try await indexer.indexed("small.md", "a long text that mentions a contract only once among many other words", knowledgeBase: "small")
+            #expect(try await fixture.store.search(SearchQuery(text: "contract", knowledgeBase: "small", limit: 1)).map(\.documentID) == [small])
+            #expect(try await fixture.store.search(SearchQuery(text: "contract", limit: 5)).allSatisfy { $0.filename?.hasPrefix("big-") == true })
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func whateverAPersonTypesIsWordsNotQuerySyntax(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let id = try await indexer.indexed("a.md", "near the NOT operator and a quote")
+            for query in ["\"unbalanced", "NOT", "a AND (", "col:umn*", "-", "near(\"the\")", "'; DROP TABLE chunks; --"] {
+                _ = try await fixture.store.search(SearchQuery(text: query))
+            }
+            #expect(try await fixture.store.search(SearchQuery(text: "NOT operator")).map(\.documentID) == [id])
+            #expect(try await fixture.store.search(SearchQuery(text: "  ,;  ")).isEmpty)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func deletingADocumentRemovesItsChunksFromTheIndex(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let id = try await indexer.indexed("a.md", "an unforgettable phrase")
+            #expect(try await fixture.store.chunks(documentID: id).count == 1)
+            #expect(try await fixture.store.deleteDocument(id: id) != nil)
+            #expect(try await fixture.store.chunks(documentID: id).isEmpty)
+            #expect(try await fixture.store.search(SearchQuery(text: "unforgettable")).isEmpty)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func reprocessingReplacesTheChunks(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let id = try await indexer.indexed("a.md", "old words")
+            #expect(try await fixture.store.enqueue(documentID: id))
+            let job = try #require(try await fixture.store.claim(worker: "w", lease: .seconds(60)))
+            try await fixture.store.complete(job, chunks: Chunker().chunks(of: "new words"), note: nil)
+            #expect(try await fixture.store.chunks(documentID: id).map(\.text) == ["new words"])
+            #expect(try await fixture.store.search(SearchQuery(text: "old")).isEmpty)
+        }
+    }
+}
