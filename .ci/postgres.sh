@@ -1,9 +1,10 @@
 # A private PostgreSQL cluster for a test run: sourced by .ci/run and by the shell tests that
-# need one. `postgres_start DIR` initialises a cluster in DIR (a folder of its own, given to the
-# `postgres` user: PostgreSQL refuses to run as root), starts it on a free loopback port with a
+# need one. `postgres_start DIR` initialises a cluster in DIR (a folder of its own that the
+# `postgres` user can reach, such as `mktemp -d` in /tmp: it is given to that user, since
+# PostgreSQL refuses to run as root), starts it on a free loopback port with a
 # random password, and exports POSTGRES_URL (postgres://intake:PASSWORD@127.0.0.1:PORT/postgres),
-# POSTGRES_PORT and POSTGRES_DIR. `postgres_stop` stops it; `postgres_restart` restarts it on the
-# same port (for the tests that take the database away mid-run).
+# POSTGRES_PORT and POSTGRES_DIR. `postgres_stop` stops it, `postgres_resume` starts it again and
+# `postgres_restart` restarts it, on the same port (for the tests that take the database away).
 
 postgres_bin() {
     local found
@@ -56,6 +57,11 @@ CONF
 postgres_stop() {
     [[ -n "${POSTGRES_DIR:-}" && -d "$POSTGRES_DIR/data" ]] || return 0
     postgres_as_owner "$(postgres_bin)/pg_ctl" -D "$POSTGRES_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# Starts the stopped cluster again, on the same port.
+postgres_resume() {
+    postgres_as_owner "$(postgres_bin)/pg_ctl" -D "$POSTGRES_DIR/data" -l "$POSTGRES_DIR/server.log" -w -t 60 start >/dev/null
 }
 
 postgres_restart() {

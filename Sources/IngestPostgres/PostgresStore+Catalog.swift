@@ -5,54 +5,52 @@ import PostgresNIO
 
 extension PostgresStore {
     public func record(
-        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @Sendable (String) -> Bool
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
     ) async throws -> UploadReceipt {
         let now = clock.now
         let seconds = now.timeIntervalSince1970
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
         let logger = logger
-        return try await withoutActuallyEscaping(blobIsPresent) { blobIsPresent in
-            try await transaction { connection in
-                // Holds off releaseBlobs of these digests until the commit (it takes them exclusively).
-                for digest in Set(upload.documents.map(\.sha256)).sorted() {
-                    try await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(\(digest), 0))", logger: logger)
-                }
-                if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
-                    throw CatalogError.blobRemoved(sha256: missing.sha256)
-                }
-                try await connection.execute(
-                    "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))", logger: logger)
-                for (position, field) in upload.fields.enumerated() {
-                    try await connection.execute("""
-                        INSERT INTO upload_fields (upload_id, position, name, value) VALUES (\(uploadID), \(position), \(field.name), \(field.value))
-                        """, logger: logger)
-                }
-                for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
-                    try await connection.execute("""
-                        INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
-                            detected_type, charset, size, sha256, status, created_at, updated_at)
-                        VALUES (\(id), \(uploadID), \(position), \(document.fieldName), \(document.filename), \(document.filenameStar),
-                            \(document.declaredType), \(document.detectedType), \(document.charset), \(document.size), \(document.sha256),
-                            'queued', \(seconds), \(seconds))
-                        """, logger: logger)
-                    try await connection.execute("""
-                        INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (\(id), 'queued', \(seconds), \(seconds))
-                        """, logger: logger)
-                }
-                if let idempotency {
-                    try await connection.execute("""
-                        UPDATE idempotency_keys SET state = 'done', fingerprint = \(FormFingerprint.of(upload)), upload_id = \(uploadID)
-                        WHERE knowledge_base = \(idempotency.knowledgeBase) AND key = \(idempotency.key)
-                        """, logger: logger)
-                }
-                if !documentIDs.isEmpty { try await Self.notifyJobs(connection, logger: logger) }
-                try await Self.changeStatuses(connection, documentIDs.map { StatusChange(documentID: $0, status: .queued) }, at: now, logger: logger)
-                guard let receipt = try await Self.upload(connection, id: uploadID, logger: logger) else {
-                    preconditionFailure("an upload just inserted is readable in its transaction")
-                }
-                return receipt
+        return try await transaction { connection in
+            // Holds off releaseBlobs of these digests until the commit (it takes them exclusively).
+            for digest in Set(upload.documents.map(\.sha256)).sorted() {
+                try await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(\(digest), 0))", logger: logger)
             }
+            if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
+                throw CatalogError.blobRemoved(sha256: missing.sha256)
+            }
+            try await connection.execute(
+                "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))", logger: logger)
+            for (position, field) in upload.fields.enumerated() {
+                try await connection.execute("""
+                    INSERT INTO upload_fields (upload_id, position, name, value) VALUES (\(uploadID), \(position), \(field.name), \(field.value))
+                    """, logger: logger)
+            }
+            for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
+                try await connection.execute("""
+                    INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
+                        detected_type, charset, size, sha256, status, created_at, updated_at)
+                    VALUES (\(id), \(uploadID), \(position), \(document.fieldName), \(document.filename), \(document.filenameStar),
+                        \(document.declaredType), \(document.detectedType), \(document.charset), \(document.size), \(document.sha256),
+                        'queued', \(seconds), \(seconds))
+                    """, logger: logger)
+                try await connection.execute("""
+                    INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (\(id), 'queued', \(seconds), \(seconds))
+                    """, logger: logger)
+            }
+            if let idempotency {
+                try await connection.execute("""
+                    UPDATE idempotency_keys SET state = 'done', fingerprint = \(FormFingerprint.of(upload)), upload_id = \(uploadID)
+                    WHERE knowledge_base = \(idempotency.knowledgeBase) AND key = \(idempotency.key)
+                    """, logger: logger)
+            }
+            if !documentIDs.isEmpty { try await Self.notifyJobs(connection, logger: logger) }
+            try await Self.changeStatuses(connection, documentIDs.map { StatusChange(documentID: $0, status: .queued) }, at: now, logger: logger)
+            guard let receipt = try await Self.upload(connection, id: uploadID, logger: logger) else {
+                preconditionFailure("an upload just inserted is readable in its transaction")
+            }
+            return receipt
         }
     }
 
@@ -117,22 +115,20 @@ extension PostgresStore {
         }
     }
 
-    public func releaseBlobs(_ digests: [String], remove: @Sendable (String) throws -> Void) async throws -> [String] {
-        try await withoutActuallyEscaping(remove) { remove in
-            try await transaction { connection in
-                var removed: [String] = []
-                for digest in Set(digests).sorted() {
-                    // Waits for uploads being recorded with this digest, and holds off new ones.
-                    try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(digest), 0))", logger: self.logger)
-                    let referenced = try await connection.row(
-                        "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = \(digest)) AS referenced", logger: self.logger)?.get("referenced", as: Bool.self)
-                    if referenced == false {
-                        try remove(digest)
-                        removed.append(digest)
-                    }
+    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) throws -> Void) async throws -> [String] {
+        try await transaction { connection in
+            var removed: [String] = []
+            for digest in Set(digests).sorted() {
+                // Waits for uploads being recorded with this digest, and holds off new ones.
+                try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(digest), 0))", logger: self.logger)
+                let referenced = try await connection.row(
+                    "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = \(digest)) AS referenced", logger: self.logger)?.get("referenced", as: Bool.self)
+                if referenced == false {
+                    try remove(digest)
+                    removed.append(digest)
                 }
-                return removed
             }
+            return removed
         }
     }
 

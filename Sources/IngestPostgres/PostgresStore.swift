@@ -18,6 +18,8 @@ public final class PostgresStore: IntakeStore {
     let wakeups: JobWakeups
     /// How long an operation waits for a connection before it gives up as ``StoreUnavailable``.
     let connectionWait: Duration
+    /// How long an operation may take in all, its connection wait included.
+    let operationTimeout: Duration
 
     /// Connects to `location` (a pool of at most `maximumConnections`), applies the migrations
     /// the database lacks and starts listening for new jobs. Throws ``StoreUnavailable`` when the
@@ -26,14 +28,18 @@ public final class PostgresStore: IntakeStore {
     /// - Parameters:
     ///   - connectionWait: how long any operation waits for a connection (the database is down,
     ///     or every connection is busy) before it throws ``StoreUnavailable``.
+    ///   - operationTimeout: how long an operation may take in all (more than the longest
+    ///     transaction: indexing a document's passages).
     ///   - jitter: a number in 0...1 for each retry delay; random by default.
     public static func open(
-        _ location: PostgresLocation, maximumConnections: Int = 16, connectionWait: Duration = .seconds(5), clock: any IngestClock = SystemClock(),
+        _ location: PostgresLocation, maximumConnections: Int = 16, connectionWait: Duration = .seconds(5),
+        operationTimeout: Duration = .seconds(30), clock: any IngestClock = SystemClock(),
         retry: RetryPolicy = RetryPolicy(), jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         logger: Logger = Logger(label: "intake.postgres")
     ) async throws -> PostgresStore {
         let store = PostgresStore(
-            location, maximumConnections: maximumConnections, connectionWait: connectionWait, clock: clock, retry: retry, jitter: jitter, logger: logger)
+            location, maximumConnections: maximumConnections, connectionWait: connectionWait,
+            operationTimeout: max(operationTimeout, connectionWait), clock: clock, retry: retry, jitter: jitter, logger: logger)
         do {
             try await store.read { connection in try await PostgresSchema.migrate(connection, logger: logger) }
         } catch {
@@ -45,7 +51,8 @@ public final class PostgresStore: IntakeStore {
     }
 
     private init(
-        _ location: PostgresLocation, maximumConnections: Int, connectionWait: Duration, clock: any IngestClock, retry: RetryPolicy,
+        _ location: PostgresLocation, maximumConnections: Int, connectionWait: Duration, operationTimeout: Duration,
+        clock: any IngestClock, retry: RetryPolicy,
         jitter: @escaping @Sendable () -> Double, logger: Logger
     ) {
         var configuration = location.clientConfiguration
@@ -62,13 +69,29 @@ public final class PostgresStore: IntakeStore {
         self.jitter = jitter
         self.logger = logger
         self.connectionWait = connectionWait
+        self.operationTimeout = operationTimeout
         wakeups = JobWakeups()
     }
 
+    /// Stops listening and closes the pool's connections, giving them a few seconds (a pool
+    /// still trying to reach a server that is down may not stop sooner, and a process that is
+    /// shutting down does not wait for it).
     public func close() async throws {
         wakeups.stop()
         running.cancel()
-        await running.value
+        let running = running
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resume = Mutex<CheckedContinuation<Void, Never>?>(continuation)
+            let resumeOnce: @Sendable () -> Void = { resume.withLock { $0.take() }?.resume() }
+            Task {
+                await running.value
+                resumeOnce()
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(5))
+                resumeOnce()
+            }
+        }
     }
 
     /// Runs `body` in one transaction on a pooled connection: committed when it returns,
@@ -83,62 +106,118 @@ public final class PostgresStore: IntakeStore {
                 try await connection.query("COMMIT", logger: logger)
                 return value
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // A connection the server dropped rolled back by itself, and is never asked again.
+                if !Self.connectionIsLost(error) { _ = try? await connection.query("ROLLBACK", logger: logger) }
                 throw error
             }
         }
     }
 
     /// Runs `body` on a pooled connection, outside a transaction (reads that need one snapshot
-    /// take a ``transaction(_:)``). Waiting for the connection is bounded by ``connectionWait``:
-    /// past it, or when the pool gives up on the server, ``StoreUnavailable``.
+    /// take a ``transaction(_:)``). Both waits are bounded, so that no caller hangs on a database
+    /// that went away: for the connection, ``connectionWait`` (past it, or when the pool gives up
+    /// on the server, ``StoreUnavailable``); for the whole operation, ``operationTimeout`` (past it
+    /// the connection is closed, which fails what it was waiting for, and the operation throws
+    /// ``StoreUnavailable``: a connection the server dropped mid-query is not always noticed).
+    /// A caller cancelled while it waits for a connection returns at once.
+    ///
+    /// The work runs in a task of its own, so that the caller returns at these bounds even when
+    /// the pool does not answer its cancellation (it keeps retrying a server that is down).
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let acquired = Acquired()
+        let operation = BoundedOperation<T>()
         let client = client
-        let wait = connectionWait
+        let (wait, timeout) = (connectionWait, operationTimeout)
         return try await mappingErrors {
-            try await withThrowingTaskGroup(of: Outcome<T>.self) { group in
-                group.addTask {
-                    do {
-                        return .value(try await client.withConnection { connection in
-                            acquired.mark()
-                            return try await body(connection)
-                        })
-                    } catch where !acquired.done && !(error is PSQLError) {
-                        // The pool's own errors (its circuit breaker tripped: the server keeps refusing).
-                        throw StoreUnavailable(reason: "no database connection could be made (\(error))")
-                    }
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    operation.begin(continuation, work: Task {
+                        do {
+                            let value = try await client.withConnection { connection in
+                                operation.acquired(connection)
+                                return try await body(connection)
+                            }
+                            operation.end(.success(value))
+                        } catch where operation.connection == nil && !(error is PSQLError) {
+                            // The pool's own errors (its circuit breaker tripped: the server keeps refusing).
+                            operation.end(.failure(StoreUnavailable(reason: "no database connection could be made (\(error))")))
+                        } catch {
+                            operation.end(.failure(error))
+                        }
+                    }, watchdog: Task {
+                        try await Task.sleep(for: wait)
+                        guard let connection = operation.connection else {
+                            operation.abandon(StoreUnavailable(reason: "no database connection within \(wait)"))
+                            return
+                        }
+                        try await Task.sleep(for: timeout - wait)
+                        try? await connection.close()
+                        operation.abandon(StoreUnavailable(reason: "the database did not answer within \(timeout)"))
+                    })
                 }
-                group.addTask {
-                    try? await Task.sleep(for: wait)
-                    if !acquired.done && !Task.isCancelled {
-                        throw StoreUnavailable(reason: "no database connection within \(wait)")
-                    }
-                    return .waited
-                }
-                while let outcome = try await group.next() {
-                    if case .value(let value) = outcome {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                preconditionFailure("the operation's task returns a value or throws")
+            } onCancel: {
+                if operation.connection == nil { operation.abandon(CancellationError()) }
             }
         }
     }
 
-    /// What one of an operation's two tasks ended with.
-    private enum Outcome<Value: Sendable>: Sendable {
-        case value(Value)
-        /// The watchdog's wait ended with the connection in hand (or was cancelled).
-        case waited
-    }
+    /// One operation's work and watchdog, and the caller waiting for whichever ends it first.
+    private final class BoundedOperation<Value: Sendable>: Sendable {
+        private struct State {
+            var caller: CheckedContinuation<Value, any Error>?
+            var work: Task<Void, Never>?
+            var watchdog: Task<Void, any Error>?
+            var connection: PostgresConnection?
+            /// How the operation ended before `begin` handed over the caller (the work was quick,
+            /// or the caller was cancelled at once).
+            var early: Result<Value, any Error>?
+            var answered = false
+        }
 
-    /// Whether an operation got its connection.
-    private final class Acquired: Sendable {
-        private let state = Mutex(false)
-        var done: Bool { state.withLock { $0 } }
-        func mark() { state.withLock { $0 = true } }
+        private let state = Mutex(State())
+
+        var connection: PostgresConnection? { state.withLock { $0.connection } }
+
+        func begin(_ caller: CheckedContinuation<Value, any Error>, work: Task<Void, Never>, watchdog: Task<Void, any Error>) {
+            let early = state.withLock { state -> Result<Value, any Error>? in
+                state.work = work
+                state.watchdog = watchdog
+                guard let early = state.early else {
+                    state.caller = caller
+                    return nil
+                }
+                return early
+            }
+            guard let early else { return }
+            watchdog.cancel()
+            if case .failure = early { work.cancel() }
+            caller.resume(with: early)
+        }
+
+        func acquired(_ connection: PostgresConnection) {
+            state.withLock { $0.connection = connection }
+        }
+
+        /// The work ended: the caller gets its result, unless it was answered already.
+        func end(_ result: Result<Value, any Error>) {
+            answer(result, cancellingWork: false)
+        }
+
+        /// The caller is answered with `error` now; the work is cancelled and left to end by itself.
+        func abandon(_ error: any Error) {
+            answer(.failure(error), cancellingWork: true)
+        }
+
+        private func answer(_ result: Result<Value, any Error>, cancellingWork: Bool) {
+            let (caller, work, watchdog) = state.withLock { state -> (CheckedContinuation<Value, any Error>?, Task<Void, Never>?, Task<Void, any Error>?) in
+                guard !state.answered else { return (nil, nil, nil) }
+                state.answered = true
+                if state.caller == nil { state.early = result }
+                defer { state.caller = nil }
+                return (state.caller, state.work, state.watchdog)
+            }
+            if cancellingWork { work?.cancel() } else { watchdog?.cancel() }
+            caller?.resume(with: result)
+        }
     }
 
     static func newID() -> String { UUID().uuidString.lowercased() }

@@ -13,6 +13,12 @@ extension PostgresStore {
         }
     }
 
+    /// Whether `error` means the connection is gone (the server closed it, or the network did).
+    static func connectionIsLost(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return mapped(error) is StoreUnavailable
+    }
+
     static func mapped(_ error: PSQLError) -> any Error {
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:

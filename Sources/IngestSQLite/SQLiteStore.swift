@@ -52,7 +52,7 @@ public final class SQLiteStore: IntakeStore {
     // MARK: - Catalog
 
     public func record(
-        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @Sendable (String) -> Bool
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
     ) async throws -> UploadReceipt {
         let now = clock.now
         let uploadID = Self.newID()
@@ -166,7 +166,7 @@ public final class SQLiteStore: IntakeStore {
         }
     }
 
-    public func releaseBlobs(_ digests: [String], remove: @Sendable (String) throws -> Void) async throws -> [String] {
+    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) throws -> Void) async throws -> [String] {
         try await database.write { db in
             var removed: [String] = []
             for digest in Set(digests).sorted()

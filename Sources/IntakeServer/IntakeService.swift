@@ -24,6 +24,8 @@ public struct IntakeService: Sendable {
     public let connections: ConnectionBudget
     /// The one reader of the event log for `GET /events` streams.
     let eventHub: EventHub
+    /// Releases the keys of failed `Idempotency-Key` requests, again later if the store is away.
+    let idempotencyReleases: IdempotencyReleases
 
     /// `GET /events` streams open now, and how many of them wait on the one reader of the log
     /// (none of which asks the database anything until it moves).
@@ -38,6 +40,7 @@ public struct IntakeService: Sendable {
         eventHub = EventHub(
             database: node.store, pollInterval: configuration.eventPollInterval,
             maximumStreams: configuration.maximumEventStreams, maximumStreamsPerKey: configuration.maximumEventStreamsPerKey)
+        idempotencyReleases = IdempotencyReleases(store: node.store, logger: configuration.logger)
     }
 
     /// The routes of the API.
@@ -97,6 +100,7 @@ public struct IntakeService: Sendable {
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += node.workers().map { .init(service: $0) }
+        services.append(.init(service: idempotencyReleases))
         if let metrics = metricsApplication() { services.append(.init(service: metrics)) }
         if let webhook = configuration.webhook {
             services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, logger: configuration.logger)))

@@ -51,7 +51,17 @@ struct EventRoutes {
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             // A stream ends when the server shuts down (its client reconnects with Last-Event-ID).
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                let (text, newest) = try await feed.batch(after: last)
+                let text: String
+                let newest: Int64?
+                do {
+                    (text, newest) = try await feed.batch(after: last)
+                } catch is StoreUnavailable {
+                    // The database is away (restarting, say): the stream waits for it, quietly,
+                    // and goes on from where it was.
+                    let waitingAfter = last
+                    await cancelWhenGracefulShutdown { await hub.wait(after: waitingAfter, timeout: .seconds(1)) }
+                    continue
+                }
                 if let newest {
                     if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                     last = newest

@@ -102,7 +102,7 @@ struct UploadRoutes {
                     idempotency: IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key))
                 return try Self.created(receipt)
             } catch {
-                try? await database.releaseIdempotency(knowledgeBase: knowledgeBase, key: key)
+                await service.idempotencyReleases.release(knowledgeBase: knowledgeBase, key: key)
                 throw error
             }
         }

@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Knowledge-base workers that extract, chunk and index queued documents (0: none; 'intake worker' runs them apart).")
     var workers = EnvironmentDefaults.int("INTAKE_WORKERS", 2)
 
+    @Option(help: ArgumentHelp("How long a worker's claim on a job holds before another worker, on any node, may take it.", valueName: "seconds"))
+    var lease = EnvironmentDefaults.int("INTAKE_LEASE", 60)
+
     @Option(name: .customLong("webhook"), help: ArgumentHelp("Post each document that ends processed or dead to this URL (default: INTAKE_WEBHOOK), as JSON signed with HMAC-SHA256 (Intake-Signature), retried until accepted.", valueName: "url"))
     var webhookOption: String?
 
@@ -99,6 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more.") }
+        guard lease >= 2 else { throw ValidationError("--lease must be at least 2 seconds.") }
         guard sniffers > 0 else { throw ValidationError("--sniffers must be at least 1.") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
@@ -131,6 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.dataDirectory = dataDirectory
         configuration.snifferHandles = sniffers
         configuration.workers = workers
+        configuration.node.lease = .seconds(lease)
         configuration.metricsAddress = parsedMetricsAddress
         let descriptors = ServerConfiguration.raiseDescriptorLimit()
         configuration.maximumConnections = maxConnections ?? EnvironmentDefaults.int("INTAKE_MAX_CONNECTIONS")
