@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "ingest-bench", targets: ["ingest-bench"]),
         .executable(name: "services-peer", targets: ["services-peer"]),
         .executable(name: "kb-bench", targets: ["kb-bench"]),
+        .executable(name: "store-bench", targets: ["store-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -169,6 +170,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/kb-bench"
+        ),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: ["Ingest", "IngestSQLite", "IngestPostgres"],
+            path: "Benchmarks/store-bench"
         ),
         .executableTarget(
             name: "ingest-bench",

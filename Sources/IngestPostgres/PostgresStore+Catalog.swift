@@ -7,50 +7,95 @@ extension PostgresStore {
     public func record(
         _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
     ) async throws -> UploadReceipt {
-        let now = clock.now
-        let seconds = now.timeIntervalSince1970
+        let seconds = clock.now.timeIntervalSince1970
+        let time = Date(timeIntervalSince1970: seconds)  // as the row keeps it
         let uploadID = Self.newID()
-        let documentIDs = upload.documents.map { _ in Self.newID() }
+        let documents = upload.documents.map { document in
+            DocumentRecord(
+                id: Self.newID(), uploadID: uploadID, fieldName: document.fieldName, filename: document.filename,
+                filenameStar: document.filenameStar, declaredType: document.declaredType, detectedType: document.detectedType,
+                charset: document.charset, size: document.size, sha256: document.sha256, status: .queued, error: nil,
+                createdAt: time, updatedAt: time)
+        }
+        let receipt = UploadReceipt(id: uploadID, knowledgeBase: upload.knowledgeBase, createdAt: time, fields: upload.fields, documents: documents)
+        let rows = UploadRows(receipt)
+        let fingerprint = idempotency.map { _ in FormFingerprint.of(upload) }
         let logger = logger
         return try await transaction { connection in
-            // Holds off releaseBlobs of these digests until the commit (it takes them exclusively).
-            for digest in Set(upload.documents.map(\.sha256)).sorted() {
-                try await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtextextended(\(digest), 0))", logger: logger)
-            }
+            // Holds off releaseBlobs of these digests until the commit (it takes them exclusively),
+            // in one order everywhere.
+            try await connection.execute("""
+                SELECT pg_advisory_xact_lock_shared(hashtextextended(digest, 0))
+                FROM unnest(\(Set(upload.documents.map(\.sha256)).sorted())::text[]) WITH ORDINALITY AS d(digest, position) ORDER BY position
+                """, logger: logger)
             if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
                 throw CatalogError.blobRemoved(sha256: missing.sha256)
             }
-            try await connection.execute(
-                "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))", logger: logger)
-            for (position, field) in upload.fields.enumerated() {
-                try await connection.execute("""
-                    INSERT INTO upload_fields (upload_id, position, name, value) VALUES (\(uploadID), \(position), \(field.name), \(field.value))
-                    """, logger: logger)
-            }
-            for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
-                try await connection.execute("""
+            // The upload, its fields, documents and jobs and the idempotency key, in one statement
+            // (the row constraints are checked at its end); idle workers are told at the commit.
+            try await connection.execute("""
+                WITH upload AS (
+                    INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))
+                ), fields AS (
+                    INSERT INTO upload_fields (upload_id, position, name, value)
+                    SELECT \(uploadID), position - 1, name, value FROM unnest(\(rows.fieldNames)::text[], \(rows.fieldValues)::text[])
+                        WITH ORDINALITY AS f(name, value, position)
+                ), documents AS (
                     INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
                         detected_type, charset, size, sha256, status, created_at, updated_at)
-                    VALUES (\(id), \(uploadID), \(position), \(document.fieldName), \(document.filename), \(document.filenameStar),
-                        \(document.declaredType), \(document.detectedType), \(document.charset), \(document.size), \(document.sha256),
-                        'queued', \(seconds), \(seconds))
-                    """, logger: logger)
-                try await connection.execute("""
-                    INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (\(id), 'queued', \(seconds), \(seconds))
-                    """, logger: logger)
-            }
-            if let idempotency {
-                try await connection.execute("""
-                    UPDATE idempotency_keys SET state = 'done', fingerprint = \(FormFingerprint.of(upload)), upload_id = \(uploadID)
-                    WHERE knowledge_base = \(idempotency.knowledgeBase) AND key = \(idempotency.key)
-                    """, logger: logger)
-            }
-            if !documentIDs.isEmpty { try await Self.notifyJobs(connection, logger: logger) }
-            try await Self.changeStatuses(connection, documentIDs.map { StatusChange(documentID: $0, status: .queued) }, at: now, logger: logger)
-            guard let receipt = try await Self.upload(connection, id: uploadID, logger: logger) else {
-                preconditionFailure("an upload just inserted is readable in its transaction")
-            }
+                    SELECT id, \(uploadID), position - 1, field_name, CASE WHEN has_filename THEN filename END,
+                        CASE WHEN has_filename_star THEN filename_star END, CASE WHEN has_declared_type THEN declared_type END,
+                        detected_type, CASE WHEN has_charset THEN charset END, size, sha256, 'queued', \(seconds), \(seconds)
+                    FROM unnest(\(rows.ids)::text[], \(rows.fieldNamesOfDocuments)::text[], \(rows.filenames)::text[], \(rows.hasFilename)::boolean[],
+                        \(rows.filenameStars)::text[], \(rows.hasFilenameStar)::boolean[], \(rows.declaredTypes)::text[], \(rows.hasDeclaredType)::boolean[],
+                        \(rows.detectedTypes)::text[], \(rows.charsets)::text[], \(rows.hasCharset)::boolean[], \(rows.sizes)::bigint[],
+                        \(rows.digests)::text[])
+                        WITH ORDINALITY AS d(id, field_name, filename, has_filename, filename_star, has_filename_star, declared_type,
+                            has_declared_type, detected_type, charset, has_charset, size, sha256, position)
+                    RETURNING id
+                ), jobs AS (
+                    INSERT INTO jobs (document_id, state, run_after, enqueued_at) SELECT id, 'queued', \(seconds), \(seconds) FROM documents
+                ), idempotency AS (
+                    UPDATE idempotency_keys SET state = 'done', fingerprint = \(fingerprint), upload_id = \(uploadID)
+                    WHERE \(idempotency != nil) AND knowledge_base = \(idempotency?.knowledgeBase ?? "") AND key = \(idempotency?.key ?? "")
+                )
+                SELECT pg_notify(\(JobWakeups.channel), '') WHERE \(!documents.isEmpty)
+                """, logger: logger)
+            // Last: the event counter stays locked from here to the commit.
+            try await Self.changeStatuses(connection, documents.map { StatusChange(documentID: $0.id, status: .queued) }, at: time, logger: logger)
             return receipt
+        }
+    }
+
+    /// An upload's values as the columns of one multi-row insert (`unnest`): arrays of optionals
+    /// are not sent, so each nullable column goes with a `has_…` column.
+    private struct UploadRows {
+        var fieldNames: [String] = [], fieldValues: [String] = []
+        var ids: [String] = [], fieldNamesOfDocuments: [String] = [], detectedTypes: [String] = [], digests: [String] = []
+        var filenames: [String] = [], hasFilename: [Bool] = []
+        var filenameStars: [String] = [], hasFilenameStar: [Bool] = []
+        var declaredTypes: [String] = [], hasDeclaredType: [Bool] = []
+        var charsets: [String] = [], hasCharset: [Bool] = []
+        var sizes: [Int64] = []
+
+        init(_ receipt: UploadReceipt) {
+            fieldNames = receipt.fields.map(\.name)
+            fieldValues = receipt.fields.map(\.value)
+            for document in receipt.documents {
+                ids.append(document.id)
+                fieldNamesOfDocuments.append(document.fieldName)
+                detectedTypes.append(document.detectedType)
+                digests.append(document.sha256)
+                sizes.append(Int64(document.size))
+                filenames.append(document.filename ?? "")
+                hasFilename.append(document.filename != nil)
+                filenameStars.append(document.filenameStar ?? "")
+                hasFilenameStar.append(document.filenameStar != nil)
+                declaredTypes.append(document.declaredType ?? "")
+                hasDeclaredType.append(document.declaredType != nil)
+                charsets.append(document.charset ?? "")
+                hasCharset.append(document.charset != nil)
+            }
         }
     }
 

@@ -18,22 +18,24 @@ extension PostgresStore {
     ) async throws {
         guard !changes.isEmpty else { return }
         let seconds = time.timeIntervalSince1970
-        for change in changes {
-            let error = errors[change.documentID]
-            try await connection.execute("""
-                UPDATE documents SET status = \(change.status.rawValue), error = \(error), updated_at = \(seconds) WHERE id = \(change.documentID)
-                """, logger: logger)
-        }
-        guard let last = try await connection.row(
-            "UPDATE event_counter SET last_id = last_id + \(changes.count) RETURNING last_id", logger: logger)?.get("last_id", as: Int64.self)
-        else { preconditionFailure("the event counter's row is made by the first migration") }
-        let first = last - Int64(changes.count) + 1
-        let ids = Array(first...last)
         let documents = changes.map(\.documentID)
         let states = changes.map(\.status.rawValue)
+        // An empty string stands for no error (NULLIF): an array of optionals is not encoded.
+        let messages = changes.map { errors[$0.documentID] ?? "" }
+        // One statement, so that the counter's row is locked for as short a time as can be:
+        // this statement and the commit.
         try await connection.execute("""
+            WITH changed AS (
+                UPDATE documents SET status = c.state, error = NULLIF(c.error, ''), updated_at = \(seconds)
+                FROM unnest(\(documents)::text[], \(states)::text[], \(messages)::text[]) AS c(id, state, error)
+                WHERE documents.id = c.id
+                RETURNING documents.id
+            ), counter AS (
+                UPDATE event_counter SET last_id = last_id + \(changes.count) RETURNING last_id
+            )
             INSERT INTO status_events (id, document_id, state, time)
-            SELECT id, document_id, state, \(seconds) FROM unnest(\(ids)::bigint[], \(documents)::text[], \(states)::text[]) AS e(id, document_id, state)
+            SELECT counter.last_id - \(changes.count) + e.position, e.document_id, e.state, \(seconds)
+            FROM counter, unnest(\(documents)::text[], \(states)::text[]) WITH ORDINALITY AS e(document_id, state, position)
             """, logger: logger)
     }
 

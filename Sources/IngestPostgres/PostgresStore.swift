@@ -33,7 +33,7 @@ public final class PostgresStore: IntakeStore {
     ///   - jitter: a number in 0...1 for each retry delay; random by default.
     public static func open(
         _ location: PostgresLocation, maximumConnections: Int = 16, connectionWait: Duration = .seconds(5),
-        operationTimeout: Duration = .seconds(30), clock: any IngestClock = SystemClock(),
+        operationTimeout: Duration = .seconds(15), clock: any IngestClock = SystemClock(),
         retry: RetryPolicy = RetryPolicy(), jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         logger: Logger = Logger(label: "intake.postgres")
     ) async throws -> PostgresStore {
@@ -100,10 +100,10 @@ public final class PostgresStore: IntakeStore {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = logger
         return try await read { connection -> T in
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.execute("BEGIN", logger: logger)
             do {
                 let value = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.execute("COMMIT", logger: logger)
                 return value
             } catch {
                 // A connection the server dropped rolled back by itself, and is never asked again.
@@ -231,8 +231,16 @@ extension PostgresConnection {
     /// The rows of `query`, each as random access by column name.
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
         var rows: [PostgresRandomAccessRow] = []
-        for try await row in try await self.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
+        for try await row in try await checkedQuery(query, logger: logger) { rows.append(row.makeRandomAccess()) }
         return rows
+    }
+
+    /// Runs `query` unless the connection is closed already: postgres-nio hands a query for a
+    /// closed channel to a write whose failure nobody hears, and it would never be answered
+    /// (a race with the server dropping the connection remains, bounded by the operation timeout).
+    func checkedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        guard !isClosed else { throw StoreUnavailable(reason: "the database closed the connection") }
+        return try await self.query(query, logger: logger)
     }
 
     /// The first row of `query`, or nil.
@@ -245,7 +253,7 @@ extension PostgresConnection {
     @discardableResult
     func execute(_ query: PostgresQuery, logger: Logger) async throws -> Int {
         var count = 0
-        for try await _ in try await self.query(query, logger: logger) { count += 1 }
+        for try await _ in try await checkedQuery(query, logger: logger) { count += 1 }
         return count
     }
 }

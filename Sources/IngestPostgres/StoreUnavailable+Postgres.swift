@@ -15,6 +15,7 @@ extension PostgresStore {
 
     /// Whether `error` means the connection is gone (the server closed it, or the network did).
     static func connectionIsLost(_ error: any Error) -> Bool {
+        if error is StoreUnavailable { return true }
         guard let error = error as? PSQLError else { return false }
         return mapped(error) is StoreUnavailable
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Ingest
 import Hummingbird
+import Synchronization
 
 /// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
 /// the request sees only the key's knowledge base; `/metrics`, which counts across every
@@ -9,10 +10,28 @@ import Hummingbird
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = IntakeRequestContext
     let database: any AccessKeyStore
+    /// Set once a key was seen to exist: keys are revoked, never deleted, so from then on every
+    /// request needs one and the store is not asked again. Until then it is asked each time, so
+    /// that the first key, made on any node, is enforced at once.
+    private let keysExist = KeysExist()
+
+    init(database: any AccessKeyStore) {
+        self.database = database
+    }
+
+    private final class KeysExist: Sendable {
+        private let seen = Atomic(false)
+        func check(_ database: any AccessKeyStore) async throws -> Bool {
+            if seen.load(ordering: .relaxed) { return true }
+            guard try await database.requiresKeys() else { return false }
+            seen.store(true, ordering: .relaxed)
+            return true
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" { return try await next(request, context) }
-        guard try await database.requiresKeys() else { return try await next(request, context) }
+        guard try await keysExist.check(database) else { return try await next(request, context) }
         if request.uri.path == "/metrics" {
             throw APIError(.forbidden, code: "forbidden", message: "metrics count every knowledge base's documents: with API keys they are served only on --metrics-address")
         }
