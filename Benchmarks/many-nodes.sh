@@ -84,4 +84,14 @@ for run in 1 2 3; do
         awk -v n="$store" -v r="$run" -v d="$dd" -v s="$upload" 'BEGIN { b = 1024 * 1048576 / 1e6; printf "%-12s %4s %10.0f %12.0f %7.0f%%\n", n, r, b / d, b / s, 100 * d / s }' | tee -a "$dir/nodes-big.txt"
     done
 done
-awk '{ rate[$1] = rate[$1] " " $4 } END { for (store in rate) { n = split(rate[store], v, " "); asort(v); printf "%-12s median upload %s MB/s\n", store, v[int((n + 1) / 2)] } }' "$dir/nodes-big.txt"
+python3 - "$dir/nodes-big.txt" <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    store, _, _, upload, _ = line.split()
+    rates.setdefault(store, []).append(float(upload))
+for store, values in rates.items():
+    print(f"{store:<12} median upload {statistics.median(values):.0f} MB/s")
+if "sqlite" in rates and "postgresql" in rates:
+    print(f"postgresql ÷ sqlite: {100 * statistics.median(rates['postgresql']) / statistics.median(rates['sqlite']):.0f}%")
+PY

@@ -59,6 +59,13 @@ public final class PostgresStore: IntakeStore {
         // One more than asked: the connection that listens for new jobs holds one for good.
         configuration.options.maximumConnections = max(maximumConnections, 1) + 1
         configuration.options.connectTimeout = .seconds(5)
+        // The server's own bounds, whatever a client does: no statement runs longer than an
+        // operation may (a search matching every passage, say), and a transaction whose client went
+        // quiet (a frozen node holding the event counter) is ended so that it holds no lock for long.
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(operationTimeout.components.seconds)s"),
+            ("idle_in_transaction_session_timeout", "\(max(operationTimeout.components.seconds * 2, 30))s"),
+        ]
         var background = logger
         background.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: configuration, backgroundLogger: background)

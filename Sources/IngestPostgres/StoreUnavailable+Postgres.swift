@@ -26,10 +26,12 @@ extension PostgresStore {
             return StoreUnavailable(reason: "the database cannot be reached (\(error.code))")
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
-            // 53100 disk_full, 53200 out of memory, 53300 too many connections, class 08
-            // connection exceptions, 57P01-57P03 shutting down or starting up.
+            // 53100 disk_full; 53200 out of memory, 53300 too many connections, class 08
+            // connection exceptions, 57P01-57P03 shutting down or starting up, 57014 a statement
+            // over statement_timeout, 25P03 a transaction idle too long, 40001 and 40P01 a
+            // serialization failure or deadlock: the same request can succeed later.
             if state == "53100" { return CatalogError.storageFull }
-            if state.hasPrefix("08") || ["53300", "57P01", "57P02", "57P03"].contains(state) {
+            if state.hasPrefix("08") || ["53200", "53300", "57P01", "57P02", "57P03", "57014", "25P03", "40001", "40P01"].contains(state) {
                 return StoreUnavailable(reason: "the database is not available (\(state): \(error.serverInfo?[.message] ?? ""))")
             }
             return error

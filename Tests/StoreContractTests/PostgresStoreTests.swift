@@ -88,6 +88,27 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func theServerBoundsEveryStatementAndEveryIdleTransaction() async throws {
+        let url = try await PostgresDatabases.create()
+        defer { Task { try? await PostgresDatabases.drop(url) } }
+        let store = try await PostgresStore.open(PostgresLocation(url: url), operationTimeout: .seconds(20))
+        let settings = try await store.read { connection in
+            (try await connection.row("SHOW statement_timeout", logger: store.logger)?.get("statement_timeout", as: String.self),
+             try await connection.row("SHOW idle_in_transaction_session_timeout", logger: store.logger)?
+                .get("idle_in_transaction_session_timeout", as: String.self))
+        }
+        #expect(settings.0 == "20s")
+        #expect(settings.1 == "40s")
+        // A statement past it is stopped by the server and answered as the store being unavailable.
+        await #expect(throws: StoreUnavailable.self) {
+            _ = try await store.read { connection in
+                try await connection.execute("SET statement_timeout = '10ms'", logger: store.logger)
+                return try await connection.execute("SELECT pg_sleep(5)", logger: store.logger)
+            }
+        }
+        try await store.close()
+    }
+
     @Test func anIdleWorkerWakesWhenAnotherNodeQueuesAJob() async throws {
         try await ContractBackend.postgres.withStore { (fixture) async throws in
             let store = try #require(fixture.store as? PostgresStore)
