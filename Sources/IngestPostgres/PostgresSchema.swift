@@ -127,6 +127,10 @@ enum PostgresSchema {
             """,
             "CREATE INDEX chunks_words ON chunks USING gin (words)",
         ]),
+        (2, "webhook delivery leases", [
+            "ALTER TABLE webhook_cursors ADD COLUMN owner text",
+            "ALTER TABLE webhook_cursors ADD COLUMN lease_until double precision",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the advisory lock.

@@ -98,6 +98,22 @@ extension PostgresStore {
         }
     }
 
+    public func leaseWebhook(url: String, owner: String, lease: Duration) async throws -> Int64? {
+        let now = clock.now.timeIntervalSince1970
+        let until = now + Self.seconds(lease)
+        return try await transaction { connection in
+            try await connection.execute("""
+                INSERT INTO webhook_cursors (url, last_event_id) SELECT \(url), coalesce(max(id), 0) FROM status_events
+                ON CONFLICT (url) DO NOTHING
+                """, logger: self.logger)
+            return try await connection.row("""
+                UPDATE webhook_cursors SET owner = \(owner), lease_until = \(until)
+                WHERE url = \(url) AND (owner IS NULL OR owner = \(owner) OR lease_until < \(now))
+                RETURNING last_event_id
+                """, logger: self.logger)?.get("last_event_id")
+        }
+    }
+
     public func advanceWebhookCursor(url: String, to eventID: Int64) async throws {
         try await transaction { connection in
             try await connection.execute(

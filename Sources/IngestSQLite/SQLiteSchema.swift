@@ -134,6 +134,13 @@ enum SQLiteSchema {
                 ALTER TABLE idempotency_keys DROP COLUMN body;
                 """)
         }
+        migrator.registerMigration("v8: webhook delivery leases") { db in
+            // With nodes sharing the database, one delivers each webhook at a time.
+            try db.execute(sql: """
+                ALTER TABLE webhook_cursors ADD COLUMN owner TEXT;
+                ALTER TABLE webhook_cursors ADD COLUMN lease_until REAL;
+                """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Ingest
 
@@ -10,6 +11,23 @@ extension SQLiteStore {
             let newest = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM status_events") ?? 0
             try db.execute(sql: "INSERT INTO webhook_cursors (url, last_event_id) VALUES (?, ?)", arguments: [url, newest])
             return newest
+        }
+    }
+
+    public func leaseWebhook(url: String, owner: String, lease: Duration) async throws -> Int64? {
+        let now = clock.now.timeIntervalSince1970
+        let until = now + Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO webhook_cursors (url, last_event_id) SELECT ?, coalesce(max(id), 0) FROM status_events WHERE true
+                ON CONFLICT (url) DO NOTHING
+                """, arguments: [url])
+            try db.execute(sql: """
+                UPDATE webhook_cursors SET owner = ?, lease_until = ?
+                WHERE url = ? AND (owner IS NULL OR owner = ? OR lease_until < ?)
+                """, arguments: [owner, until, url, owner, now])
+            guard db.changesCount == 1 else { return nil }
+            return try Int64.fetchOne(db, sql: "SELECT last_event_id FROM webhook_cursors WHERE url = ?", arguments: [url])
         }
     }
 

@@ -103,7 +103,7 @@ public struct IntakeService: Sendable {
         services.append(.init(service: idempotencyReleases))
         if let metrics = metricsApplication() { services.append(.init(service: metrics)) }
         if let webhook = configuration.webhook {
-            services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, logger: configuration.logger)))
+            services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, owner: configuration.node.name, logger: configuration.logger)))
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod

@@ -12,6 +12,10 @@ public import ServiceLifecycle
 /// until the receiver answers 2xx (retrying with exponential backoff), then advances the cursor.
 /// It runs on its own, so a slow or failing receiver never holds up uploads or workers.
 ///
+/// With several nodes on one store, one delivers at a time: it holds a lease on the webhook
+/// (``WebhookCursorStore/leaseWebhook(url:owner:lease:)``), renewed at every poll and retry; the
+/// others wait, and one takes over when a node that died lets it lapse.
+///
 /// Each POST carries `Intake-Event-Id` (for de-duplication) and `Intake-Signature: t=UNIX,v1=HEX`,
 /// the HMAC-SHA256 under the secret of `UNIX + "." + body`.
 public struct WebhookDeliverer: Service {
@@ -27,8 +31,13 @@ public struct WebhookDeliverer: Service {
     public var pollInterval: Duration = .milliseconds(500)
     /// What the waits (polls, backoff) are timed by; tests pass a clock they move by hand.
     public var clock: any Clock<Duration> = ContinuousClock()
+    /// This deliverer's name in the lease (its node's).
+    public let owner: String
+    /// How long the lease holds without a renewal: how soon another node takes over.
+    public var lease: Duration = .seconds(30)
 
-    public init(url: String, secret: String, database: any IntakeStore, client: HTTPClient = .shared, logger: Logger) {
+    public init(url: String, secret: String, database: any IntakeStore, owner: String, client: HTTPClient = .shared, logger: Logger) {
+        self.owner = owner
         self.url = url
         self.secret = secret
         self.database = database
@@ -47,18 +56,19 @@ public struct WebhookDeliverer: Service {
     func deliverUntilCancelled() async throws {
         while !Task.isCancelled {
             do {
-                var cursor = try await database.webhookCursor(url: url)
-                while !Task.isCancelled {
-                    let events = try await database.events(after: cursor, limit: 100)
-                    for event in events {
-                        if event.state == .processed || event.state == .dead {
-                            try await deliver(event)
-                        }
-                        cursor = event.id
-                        try await database.advanceWebhookCursor(url: url, to: cursor)
-                    }
-                    if events.isEmpty { try await clock.sleep(for: pollInterval) }
+                guard var cursor = try await database.leaseWebhook(url: url, owner: owner, lease: lease) else {
+                    try await clock.sleep(for: pollInterval)  // another node delivers
+                    continue
                 }
+                let events = try await database.events(after: cursor, limit: 100)
+                for event in events {
+                    if event.state == .processed || event.state == .dead {
+                        guard try await deliver(event) else { break }
+                    }
+                    cursor = event.id
+                    try await database.advanceWebhookCursor(url: url, to: cursor)
+                }
+                if events.isEmpty { try await clock.sleep(for: pollInterval) }
             } catch is CancellationError {
                 return
             } catch {
@@ -69,12 +79,14 @@ public struct WebhookDeliverer: Service {
         }
     }
 
-    /// Posts `event` until the receiver accepts it.
-    private func deliver(_ event: StatusEvent) async throws {
+    /// Posts `event` until the receiver accepts it (true), or until this node's lease is taken
+    /// over while it retries (false: the node that holds it now delivers the event).
+    private func deliver(_ event: StatusEvent) async throws -> Bool {
         let body = try await payload(for: event)
         var attempt = 0
         while true {
             attempt += 1
+            if attempt > 1, try await database.leaseWebhook(url: url, owner: owner, lease: lease) == nil { return false }
             let timestamp = Int(Date().timeIntervalSince1970)
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -89,7 +101,7 @@ public struct WebhookDeliverer: Service {
                 _ = try? await response.body.collect(upTo: 64 * 1024)
                 if (200..<300).contains(response.status.code) {
                     logger.info("webhook delivered", metadata: ["event": "\(event.id)", "state": "\(event.state.rawValue)", "attempts": "\(attempt)"])
-                    return
+                    return true
                 }
                 failure = "HTTP \(response.status.code)"
             } catch {

@@ -41,7 +41,7 @@ final class ReceivedPosts: Sendable {
         try await Application(router: receiver, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
             let url = "http://127.0.0.1:\(client.port!)/hook"
             _ = try await live.service.database.webhookCursor(url: url)  // subscribed before the document exists
-            var deliverer = WebhookDeliverer(url: url, secret: secret, database: live.service.database, logger: Logger(label: "test"))
+            var deliverer = WebhookDeliverer(url: url, secret: secret, database: live.service.database, owner: "node-a", logger: Logger(label: "test"))
             let clock = TestClock()
             deliverer.baseDelay = .seconds(1)
             deliverer.pollInterval = .seconds(1)
@@ -90,6 +90,45 @@ final class ReceivedPosts: Sendable {
             #expect(String(event["event_id"] as? Int ?? -1) == posts[0].eventID)
             let cursor = try await live.service.database.webhookCursor(url: url)
             #expect(cursor >= Int64(event["event_id"] as? Int ?? .max))
+        }
+        try? FileManager.default.removeItem(atPath: live.directory)
+    }
+
+    @Test func twoNodesDeliveringOneWebhookPostEachEventOnce() async throws {
+        let live = try LiveService()
+        let received = ReceivedPosts()
+        let receiver = Router()
+        receiver.post("hook") { request, _ -> Response in
+            _ = received.add(.init(eventID: request.headers[HTTPField.Name("Intake-Event-Id")!], signature: nil, body: []))
+            return Response(status: .noContent)
+        }
+        try await Application(router: receiver, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            let url = "http://127.0.0.1:\(client.port!)/hook"
+            _ = try await live.service.database.webhookCursor(url: url)
+            let clock = TestClock()
+            let deliveries = ["node-a", "node-b"].map { node in
+                var deliverer = WebhookDeliverer(url: url, secret: "a-webhook-secret-of-some-length", database: live.service.database, owner: node, logger: Logger(label: node))
+                deliverer.clock = clock
+                return Task { try await deliverer.run() }
+            }
+            defer { for delivery in deliveries { delivery.cancel() } }
+            let (body, contentType) = uploadBody(file: "sample.md", type: nil, data: try fixture("sample.md"))
+            try await live.test(keepData: true) { (api) async throws in
+                for _ in 0..<3 {
+                    #expect(try await api.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body).status == .created)
+                }
+            }
+            let worker = try #require(live.service.node.workers().first).worker
+            for _ in 0..<3 { #expect(try await worker.processNext()) }
+            // Both deliverers poll; whichever holds the lease posts.
+            for _ in 0..<10 {
+                await clock.waitForSleepers(2)
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers(2)
+            let posts = received.all
+            #expect(posts.count == 3)
+            #expect(Set(posts.compactMap(\.eventID)).count == 3)
         }
         try? FileManager.default.removeItem(atPath: live.directory)
     }

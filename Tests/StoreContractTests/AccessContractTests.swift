@@ -99,4 +99,29 @@ import Testing
             #expect(try await store.webhookCursor(url: "https://example.com/hook") == newest + 1)
         }
     }
+
+    @Test(arguments: ContractBackend.available)
+    func oneNodeAtATimeDeliversAWebhookAndAnotherTakesOverWhenItsLeaseLapses(_ backend: ContractBackend) async throws {
+        let clock = TestClock()
+        try await backend.withStore(clock: clock) { (fixture) async throws in
+            let store = fixture.store
+            let url = "https://example.com/hook"
+            _ = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("1")]))
+            let newest = try await store.newestEventID()
+            #expect(try await store.leaseWebhook(url: url, owner: "node-a", lease: .seconds(30)) == newest)
+            #expect(try await store.leaseWebhook(url: url, owner: "node-b", lease: .seconds(30)) == nil)
+            try await store.advanceWebhookCursor(url: url, to: newest + 5)
+            clock.advance(by: .seconds(20))
+            // Node A renews; node B still waits.
+            #expect(try await store.leaseWebhook(url: url, owner: "node-a", lease: .seconds(30)) == newest + 5)
+            clock.advance(by: .seconds(20))
+            #expect(try await store.leaseWebhook(url: url, owner: "node-b", lease: .seconds(30)) == nil)
+            // Node A stops renewing (it died): once its lease lapses, node B takes over where it was.
+            clock.advance(by: .seconds(11))
+            #expect(try await store.leaseWebhook(url: url, owner: "node-b", lease: .seconds(30)) == newest + 5)
+            #expect(try await store.leaseWebhook(url: url, owner: "node-a", lease: .seconds(30)) == nil)
+            // Another webhook is another lease.
+            #expect(try await store.leaseWebhook(url: "https://example.com/other", owner: "node-a", lease: .seconds(30)) != nil)
+        }
+    }
 }
