@@ -10,3 +10,10 @@ public struct SystemClock: IngestClock {
     public init() {}
     public var now: Date { Date() }
 }
+
+extension Duration {
+    /// The duration in seconds, as the stores keep times (a `TimeInterval` since 1970).
+    public var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -115,23 +115,18 @@ extension PostgresStore {
     }
 
     public func document(id: String) async throws -> DocumentRecord? {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.row("SELECT * FROM documents WHERE id = \(id)", logger: self.logger).map(Self.document(from:))
         }
     }
 
     public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        var start: Int64 = 0
-        if let cursor = query.cursor {
-            guard cursor.first == "c", let decoded = Int64(cursor.dropFirst(), radix: 16) else { throw InvalidCursor() }
-            start = decoded
-        }
-        let after = start
-        let limit = min(max(query.limit, 1), 1000)
+        let after = try query.positionAfter()
+        let limit = query.pageSize
         let status = query.status?.rawValue
         let sha256 = query.sha256
         let knowledgeBase = query.knowledgeBase
-        return try await read { connection in
+        return try await withConnection { connection in
             let rows = try await connection.rows("""
                 SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
                 WHERE documents.seq > \(after)
@@ -141,13 +136,13 @@ extension PostgresStore {
                 ORDER BY documents.seq LIMIT \(limit + 1)
                 """, logger: self.logger)
             let page = rows.prefix(limit)
-            let next = rows.count > limit ? try page.last.map { "c" + String(try $0.get("seq", as: Int64.self), radix: 16) } : nil
+            let next = rows.count > limit ? try page.last.map { DocumentQuery.cursor(after: try $0.get("seq")) } : nil
             return DocumentPage(documents: try page.map(Self.document(from:)), nextCursor: next)
         }
     }
 
     public func knowledgeBase(ofDocument id: String) async throws -> String? {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.row("""
                 SELECT uploads.knowledge_base FROM documents JOIN uploads ON uploads.id = documents.upload_id WHERE documents.id = \(id)
                 """, logger: self.logger)?.get("knowledge_base")
@@ -178,13 +173,13 @@ extension PostgresStore {
     }
 
     public func referencedDigests() async throws -> Set<String> {
-        try await read { connection in
+        try await withConnection { connection in
             Set(try await connection.rows("SELECT DISTINCT sha256 FROM documents", logger: self.logger).map { try $0.get("sha256", as: String.self) })
         }
     }
 
     public func statusCounts() async throws -> [DocumentStatus: Int] {
-        try await read { connection in
+        try await withConnection { connection in
             var counts: [DocumentStatus: Int] = [:]
             for row in try await connection.rows("SELECT status, count(*) AS count FROM documents GROUP BY status", logger: self.logger) {
                 if let status = DocumentStatus(rawValue: try row.get("status")) { counts[status] = try row.get("count", as: Int.self) }

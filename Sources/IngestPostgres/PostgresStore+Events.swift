@@ -45,13 +45,13 @@ extension PostgresStore {
     }
 
     public func newestEventID() async throws -> Int64 {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.row("SELECT coalesce(max(id), 0)::bigint AS newest FROM status_events", logger: self.logger)?.get("newest") ?? 0
         }
     }
 
     public func events(after id: Int64, limit: Int) async throws -> [StatusEvent] {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.rows("SELECT * FROM status_events WHERE id > \(id) ORDER BY id LIMIT \(limit)", logger: self.logger).map { row in
                 StatusEvent(
                     id: try row.get("id"), documentID: try row.get("document_id"),

@@ -25,7 +25,7 @@ extension PostgresStore {
     }
 
     public func chunks(documentID id: String) async throws -> [ChunkRecord] {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.rows("SELECT * FROM chunks WHERE document_id = \(id) ORDER BY ordinal", logger: self.logger).map { row in
                 ChunkRecord(
                     documentID: try row.get("document_id"), ordinal: try row.get("ordinal"), start: try row.get("start_offset"),
@@ -37,18 +37,15 @@ extension PostgresStore {
     public func search(_ query: SearchQuery) async throws -> [SearchHit] {
         let words = SearchWords(query)
         guard !words.isEmpty else { return [] }
-        let limit = min(max(query.limit, 1), 100)
+        let limit = query.resultCount
         let knowledgeBase = query.knowledgeBase
-        return try await read { connection in
+        return try await withConnection { connection in
             // Passages with every word first, then, if there are not enough of those, passages
             // with any of the words.
-            var hits = try await Self.search(connection, words: words.all, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
-            if hits.count < limit && words.count > 1 {
-                let seen = Set(hits.map { "\($0.documentID)#\($0.chunk)" })
-                let more = try await Self.search(connection, words: words.any, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
-                hits += more.filter { !seen.contains("\($0.documentID)#\($0.chunk)") }.prefix(limit - hits.count)
-            }
-            return hits
+            let hits = try await Self.search(connection, words: words.all, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
+            guard hits.count < limit, words.count > 1 else { return hits }
+            let more = try await Self.search(connection, words: words.any, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
+            return hits.followed(by: more, upTo: limit)
         }
     }
 

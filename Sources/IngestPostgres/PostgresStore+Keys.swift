@@ -16,7 +16,7 @@ extension PostgresStore {
     }
 
     public func keys() async throws -> [APIKeyRecord] {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.rows("SELECT * FROM api_keys ORDER BY created_at, id", logger: self.logger).map { row in
                 APIKeyRecord(
                     id: try row.get("id"), knowledgeBase: try row.get("knowledge_base"),
@@ -35,14 +35,14 @@ extension PostgresStore {
     }
 
     public func requiresKeys() async throws -> Bool {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.row("SELECT EXISTS (SELECT 1 FROM api_keys) AS any", logger: self.logger)?.get("any") ?? false
         }
     }
 
     public func knowledgeBase(forKey secret: String) async throws -> String? {
         let digest = NewAPIKey.digest(of: secret)
-        return try await read { connection in
+        return try await withConnection { connection in
             try await connection.row(
                 "SELECT knowledge_base FROM api_keys WHERE secret_sha256 = \(digest) AND revoked_at IS NULL", logger: self.logger)?.get("knowledge_base")
         }
@@ -52,7 +52,7 @@ extension PostgresStore {
 
     public func claimIdempotency(knowledgeBase: String, key: String, owner: String) async throws -> IdempotencyClaim {
         let now = clock.now.timeIntervalSince1970
-        let lifetime = Double(IdempotencyKeys.lifetime.components.seconds)
+        let lifetime = IdempotencyKeys.lifetime.timeInterval
         return try await transaction { connection in
             try await connection.execute("DELETE FROM idempotency_keys WHERE created_at < \(now - lifetime)", logger: self.logger)
             // A claim made at the same moment on another node waits here for that one's commit.
@@ -100,7 +100,7 @@ extension PostgresStore {
 
     public func leaseWebhook(url: String, owner: String, lease: Duration) async throws -> Int64? {
         let now = clock.now.timeIntervalSince1970
-        let until = now + Self.seconds(lease)
+        let until = now + lease.timeInterval
         return try await transaction { connection in
             try await connection.execute("""
                 INSERT INTO webhook_cursors (url, last_event_id) SELECT \(url), coalesce(max(id), 0) FROM status_events

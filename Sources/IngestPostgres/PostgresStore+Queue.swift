@@ -21,7 +21,7 @@ extension PostgresStore {
 
     public func claim(worker: String, lease: Duration) async throws -> ClaimedJob? {
         let now = clock.now
-        let leaseUntil = now.addingTimeInterval(Self.seconds(lease))
+        let leaseUntil = now.addingTimeInterval(lease.timeInterval)
         return try await transaction { connection -> ClaimedJob? in
             // SKIP LOCKED: a job another worker is claiming right now is passed over, not waited for.
             guard let row = try await connection.row("""
@@ -41,7 +41,7 @@ extension PostgresStore {
     }
 
     public func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob {
-        let leaseUntil = clock.now.addingTimeInterval(Self.seconds(lease))
+        let leaseUntil = clock.now.addingTimeInterval(lease.timeInterval)
         let extended = try await transaction { connection in
             try await connection.execute("""
                 UPDATE jobs SET lease_until = \(leaseUntil.timeIntervalSince1970)
@@ -66,7 +66,7 @@ extension PostgresStore {
     public func fail(_ job: ClaimedJob, error: String, permanently: Bool) async throws -> DocumentStatus {
         let now = clock.now
         let state: DocumentStatus = permanently || job.attempts >= retry.maximumAttempts ? .dead : .failed
-        let runAfter = now.addingTimeInterval(Self.seconds(retry.delay(afterAttempt: job.attempts, jitter: jitter())))
+        let runAfter = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, jitter: jitter()).timeInterval)
         try await transaction { connection in
             try await Self.takeBack(connection, job, logger: self.logger)
             try await connection.execute("""
@@ -111,7 +111,7 @@ extension PostgresStore {
     }
 
     public func job(documentID: String) async throws -> JobRecord? {
-        try await read { connection in
+        try await withConnection { connection in
             try await connection.row("SELECT * FROM jobs WHERE document_id = \(documentID)", logger: self.logger).map { row in
                 JobRecord(
                     documentID: try row.get("document_id"), state: DocumentStatus(rawValue: try row.get("state")) ?? .queued,

@@ -41,7 +41,7 @@ public final class PostgresStore: IntakeStore {
             location, maximumConnections: maximumConnections, connectionWait: connectionWait,
             operationTimeout: max(operationTimeout, connectionWait), clock: clock, retry: retry, jitter: jitter, logger: logger)
         do {
-            try await store.read { connection in try await PostgresSchema.migrate(connection, logger: logger) }
+            try await store.withConnection { connection in try await PostgresSchema.migrate(connection, logger: logger) }
         } catch {
             try? await store.close()
             throw error
@@ -106,7 +106,7 @@ public final class PostgresStore: IntakeStore {
     @discardableResult
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = logger
-        return try await read { connection -> T in
+        return try await withConnection { connection -> T in
             try await connection.execute("BEGIN", logger: logger)
             do {
                 let value = try await body(connection)
@@ -130,7 +130,7 @@ public final class PostgresStore: IntakeStore {
     ///
     /// The work runs in a task of its own, so that the caller returns at these bounds even when
     /// the pool does not answer its cancellation (it keeps retrying a server that is down).
-    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let operation = BoundedOperation<T>()
         let client = client
         let (wait, timeout) = (connectionWait, operationTimeout)
@@ -228,10 +228,6 @@ public final class PostgresStore: IntakeStore {
     }
 
     static func newID() -> String { UUID().uuidString.lowercased() }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 extension PostgresConnection {

@@ -5,7 +5,7 @@ public import Ingest
 extension SQLiteStore {
     public func claimIdempotency(knowledgeBase: String, key: String, owner: String) async throws -> IdempotencyClaim {
         let now = clock.now.timeIntervalSince1970
-        let lifetime = Double(IdempotencyKeys.lifetime.components.seconds)
+        let lifetime = IdempotencyKeys.lifetime.timeInterval
         return try await write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now - lifetime])
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency_keys WHERE knowledge_base = ? AND key = ?", arguments: [knowledgeBase, key]) {

@@ -32,17 +32,13 @@ extension SQLiteStore {
         guard let all = Self.matchExpression(query.words, joinedBy: " "), let any = Self.matchExpression(query.words, joinedBy: " OR ") else {
             return []
         }
-        let limit = min(max(query.limit, 1), 100)
+        let limit = query.resultCount
         return try await read { db in
             // Passages with every word first (fewer rows to rank, and what a person means), then,
             // if there are not enough of those, passages with any of the words.
-            var hits = try Self.search(db, match: all, knowledgeBase: query.knowledgeBase, limit: limit)
-            if hits.count < limit && all != any {
-                let seen = Set(hits.map { "\($0.documentID)#\($0.chunk)" })
-                let more = try Self.search(db, match: any, knowledgeBase: query.knowledgeBase, limit: limit)
-                hits += more.filter { !seen.contains("\($0.documentID)#\($0.chunk)") }.prefix(limit - hits.count)
-            }
-            return hits
+            let hits = try Self.search(db, match: all, knowledgeBase: query.knowledgeBase, limit: limit)
+            guard hits.count < limit, all != any else { return hits }
+            return hits.followed(by: try Self.search(db, match: any, knowledgeBase: query.knowledgeBase, limit: limit), upTo: limit)
         }
     }
 

@@ -16,7 +16,7 @@ extension SQLiteStore {
 
     public func leaseWebhook(url: String, owner: String, lease: Duration) async throws -> Int64? {
         let now = clock.now.timeIntervalSince1970
-        let until = now + Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let until = now + lease.timeInterval
         return try await write { db in
             try db.execute(sql: """
                 INSERT INTO webhook_cursors (url, last_event_id) SELECT ?, coalesce(max(id), 0) FROM status_events WHERE true

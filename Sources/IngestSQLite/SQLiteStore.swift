@@ -111,13 +111,8 @@ public final class SQLiteStore: IntakeStore {
     }
 
     public func documents(_ query: DocumentQuery) async throws -> DocumentPage {
-        var start: Int64 = 0
-        if let cursor = query.cursor {
-            guard let decoded = Self.decodeCursor(cursor) else { throw InvalidCursor() }
-            start = decoded
-        }
-        let after = start
-        let limit = min(max(query.limit, 1), 1000)
+        let after = try query.positionAfter()
+        let limit = query.pageSize
         return try await database.read { db in
             var conditions = ["documents.rowid > ?"]
             var arguments: StatementArguments = [after]
@@ -139,7 +134,7 @@ public final class SQLiteStore: IntakeStore {
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid LIMIT ?
                 """, arguments: arguments)
             let page = rows.prefix(limit)
-            let next = rows.count > limit ? page.last.map { Self.encodeCursor($0["position_key"]) } : nil
+            let next = rows.count > limit ? page.last.map { DocumentQuery.cursor(after: $0["position_key"]) } : nil
             return DocumentPage(documents: page.map(Self.document(from:)), nextCursor: next)
         }
     }
@@ -148,14 +143,6 @@ public final class SQLiteStore: IntakeStore {
         try await database.read { db in
             try String.fetchOne(db, sql: "SELECT uploads.knowledge_base FROM documents JOIN uploads ON uploads.id = documents.upload_id WHERE documents.id = ?", arguments: [id])
         }
-    }
-
-    /// Cursors are opaque to clients: "c" and the last row's key in hex.
-    private static func encodeCursor(_ key: Int64) -> String { "c" + String(key, radix: 16) }
-
-    private static func decodeCursor(_ cursor: String) -> Int64? {
-        guard cursor.first == "c" else { return nil }
-        return Int64(cursor.dropFirst(), radix: 16)
     }
 
     public func deleteDocument(id: String) async throws -> String? {
@@ -223,7 +210,7 @@ public final class SQLiteStore: IntakeStore {
 
     public func claim(worker: String, lease: Duration) async throws -> ClaimedJob? {
         let now = clock.now
-        let leaseUntil = now.addingTimeInterval(Self.seconds(lease))
+        let leaseUntil = now.addingTimeInterval(lease.timeInterval)
         return try await database.write { db -> ClaimedJob? in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT document_id, attempts FROM jobs
@@ -241,7 +228,7 @@ public final class SQLiteStore: IntakeStore {
     }
 
     public func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob {
-        let leaseUntil = clock.now.addingTimeInterval(Self.seconds(lease))
+        let leaseUntil = clock.now.addingTimeInterval(lease.timeInterval)
         try await database.write { db in
             try db.execute(sql: """
                 UPDATE jobs SET lease_until = ? WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
@@ -264,7 +251,7 @@ public final class SQLiteStore: IntakeStore {
     public func fail(_ job: ClaimedJob, error: String, permanently: Bool) async throws -> DocumentStatus {
         let now = clock.now
         let state: DocumentStatus = permanently || job.attempts >= retry.maximumAttempts ? .dead : .failed
-        let runAfter = now.addingTimeInterval(Self.seconds(retry.delay(afterAttempt: job.attempts, jitter: jitter())))
+        let runAfter = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, jitter: jitter()).timeInterval)
         try await database.write { db in
             try Self.takeBack(db, job)
             try db.execute(sql: """
@@ -367,8 +354,4 @@ public final class SQLiteStore: IntakeStore {
     }
 
     private static func newID() -> String { UUID().uuidString.lowercased() }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

@@ -92,7 +92,7 @@ struct PostgresStoreTests {
         let url = try await PostgresDatabases.create()
         defer { Task { try? await PostgresDatabases.drop(url) } }
         let store = try await PostgresStore.open(PostgresLocation(url: url), operationTimeout: .seconds(20))
-        let settings = try await store.read { connection in
+        let settings = try await store.withConnection { connection in
             (try await connection.row("SHOW statement_timeout", logger: store.logger)?.get("statement_timeout", as: String.self),
              try await connection.row("SHOW idle_in_transaction_session_timeout", logger: store.logger)?
                 .get("idle_in_transaction_session_timeout", as: String.self))
@@ -101,7 +101,7 @@ struct PostgresStoreTests {
         #expect(settings.1 == "40s")
         // A statement past it is stopped by the server and answered as the store being unavailable.
         await #expect(throws: StoreUnavailable.self) {
-            _ = try await store.read { connection in
+            _ = try await store.withConnection { connection in
                 try await connection.execute("SET statement_timeout = '10ms'", logger: store.logger)
                 return try await connection.execute("SELECT pg_sleep(5)", logger: store.logger)
             }
@@ -130,7 +130,7 @@ struct PostgresStoreTests {
 /// minute rather than hang).
 private func waitUntilABackendWaitsForALock(_ store: PostgresStore) async throws {
     for _ in 0..<6000 {
-        let waiting = try await store.read { connection in
+        let waiting = try await store.withConnection { connection in
             try await connection.row("SELECT count(*) AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock'", logger: store.logger)?
                 .get("waiting", as: Int.self) ?? 0
         }

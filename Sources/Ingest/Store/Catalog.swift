@@ -159,6 +159,24 @@ public struct InvalidCursor: Error, Sendable, Hashable {
     public init() {}
 }
 
+extension DocumentQuery {
+    /// ``limit`` held to 1...1000.
+    public var pageSize: Int { min(max(limit, 1), 1000) }
+
+    /// The position after which the page starts: 0 without a cursor. Throws ``InvalidCursor``.
+    public func positionAfter() throws(InvalidCursor) -> Int64 {
+        guard let cursor else { return 0 }
+        guard cursor.first == "c", let position = Int64(cursor.dropFirst(), radix: 16) else { throw InvalidCursor() }
+        return position
+    }
+
+    /// The cursor of the page after the document at `position` (a store's own ordering key).
+    /// Cursors are opaque to clients: "c" and the key in hex.
+    public static func cursor(after position: Int64) -> String {
+        "c" + String(position, radix: 16)
+    }
+}
+
 extension JobQueue {
     public func waitForWork(atMost timeout: Duration, clock: any Clock<Duration>) async {
         try? await clock.sleep(for: timeout)

@@ -67,6 +67,9 @@ public struct SearchQuery: Sendable, Hashable {
 }
 
 extension SearchQuery {
+    /// ``limit`` held to 1...100.
+    public var resultCount: Int { min(max(limit, 1), 100) }
+
     /// The words of ``text`` as every index takes them: runs of letters, marks and digits, cut by
     /// Unicode scalar (not by `Character`: a grapheme cluster can join a letter to a quote, and a
     /// quote inside a word would end a quoted term), at most 32. Whatever else a person typed
@@ -83,6 +86,15 @@ extension SearchQuery {
         default:
             return false
         }
+    }
+}
+
+extension [SearchHit] {
+    /// These passages (those with every word), then those of `more` (with any word) not among
+    /// them, `limit` in all: how every index answers a search.
+    public func followed(by more: [SearchHit], upTo limit: Int) -> [SearchHit] {
+        let seen = Set(map { "\($0.documentID)#\($0.chunk)" })
+        return self + more.filter { !seen.contains("\($0.documentID)#\($0.chunk)") }.prefix(Swift.max(limit - count, 0))
     }
 }
 

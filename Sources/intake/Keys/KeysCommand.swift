@@ -39,12 +39,20 @@ struct KeysCommand: AsyncParsableCommand {
 
         @OptionGroup var dataDirectory: DataDirectory
 
+        /// `--knowledge-base`, checked by the one rule for names.
+        var name: KnowledgeBaseName {
+            get throws {
+                guard let name = KnowledgeBaseName(knowledgeBase) else { throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule).") }
+                return name
+            }
+        }
+
         func validate() throws {
-            guard KnowledgeBaseName(knowledgeBase) != nil else { throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule).") }
+            _ = try name
         }
 
         func run() async throws {
-            guard let name = KnowledgeBaseName(knowledgeBase) else { throw ValidationError("--knowledge-base must be \(KnowledgeBaseName.rule).") }
+            let name = try name
             let (record, secret) = try await dataDirectory.withStore { try await $0.createKey(knowledgeBase: name) }
             print(secret)
             FileHandle.standardError.write(Data("key \(record.id) for knowledge base '\(record.knowledgeBase)'; it is not stored, keep it now\n".utf8))
