@@ -22,7 +22,7 @@ swift build -c release --product store-bench >/dev/null
 bin=$(swift build -c release --show-bin-path)
 cluster=$(mktemp -d /tmp/intake-bench-postgres-XXXXXX)
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; postgres_stop; rm -rf "$cluster" "$dir"/nodes-*; }
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; postgres_stop; rm -rf "$cluster" "$dir"/nodes-*; }
 trap cleanup EXIT
 postgres_start "$cluster"
 admin() { PGPASSWORD=${POSTGRES_URL#*intake:} PGPASSWORD=${PGPASSWORD%%@*} psql -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U intake -d postgres -c "$1"; }
@@ -39,7 +39,7 @@ start_node() {
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
     echo "the node on port $1 did not start" >&2; exit 1
 }
-stop_nodes() { kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true; pids=(); }
+stop_nodes() { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; pids=(); }
 requests_per_second() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 errors() { grep -E "Non-2xx|Socket errors" "$1" || true; }
 
