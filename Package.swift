@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "IntakeRuntime", targets: ["IntakeRuntime"]),
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .library(name: "IntakeClient", targets: ["IntakeClient"]),
+        .library(name: "S3", targets: ["S3"]),
         .library(name: "KnowledgeBase", targets: ["KnowledgeBase"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
@@ -59,7 +60,8 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Multipart",
+                "Multipart", "MultipartNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
                 "CMagic",
                 "CIngestShims",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -111,6 +113,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // Our S3 client: Signature Version 4 and the object operations a blob store needs.
+        .target(
+            name: "S3",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -238,6 +252,14 @@ let package = Package(
             dependencies: [
                 "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart", "IntakeTesting",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "S3Tests",
+            dependencies: [
+                "S3", "IntakeTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -93,7 +93,7 @@ var limits = MultipartLimits()
 limits.parts = 10_000
 
 do {
-    let store = try BlobStore(root: arguments[1])
+    let store = try DirectoryBlobStore(root: arguments[1])
     let catalog = try SQLiteStore(path: arguments[1] + "/intake.sqlite")
     let ingestor = Ingestor(store: store, sniffer: try MagicSniffer(handles: 1), catalog: catalog, limits: limits)
     _ = GeneratedBody.block

@@ -24,14 +24,14 @@ let words = ("ingestion parser boundary chunk passage search ranking worker leas
     + "sentence retrieval answer grounded owner content policy type sniff magic library server client").split(separator: " ").map(String.init)
 
 struct Bench {
-    let blobs: BlobStore
+    let blobs: DirectoryBlobStore
     let store: SQLiteStore
     let ingestor: Ingestor
 
     init(directory: String) throws {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        blobs = try BlobStore(root: directory)
+        blobs = try DirectoryBlobStore(root: directory)
         store = try SQLiteStore(path: directory + "/intake.sqlite")
         var quiet = Logger(label: "kb-bench")
         quiet.logLevel = .warning

@@ -3,7 +3,7 @@
 //
 // - the same IntakeService, router, Ingestor, SQLite catalog and HTTP server configuration as
 //   `intake serve` (access log at info, Expect: 100-continue, idle timeout, graceful shutdown);
-// - blobs flat in DATA/blobs/<sha256> (`BlobStore.Layout.flat`) and the SQLite database beside
+// - blobs flat in DATA/blobs/<sha256> (`DirectoryBlobStore.Layout.flat`) and the SQLite database beside
 //   DATA (DATA.sqlite), since the contract allows nothing else under DATA;
 // - every type but executables accepted (the harness uploads random bytes);
 // - a 201 from POST /uploads re-encoded as {"files":[{"filename","size","sha256"}]}.

@@ -25,7 +25,7 @@ import Darwin
 /// written. Uploads are independent: any number can run at once, and one that stalls or fails
 /// holds nothing the others need (but a sniffer handle for the few milliseconds of a sniff).
 public struct Ingestor: Sendable {
-    public let store: BlobStore
+    public let store: any BlobStore
     public let sniffer: MagicSniffer
     public let catalog: any Catalog
     public var policy: TypePolicy
@@ -34,7 +34,7 @@ public struct Ingestor: Sendable {
     public var logger: Logger
 
     public init(
-        store: BlobStore, sniffer: MagicSniffer, catalog: any Catalog, policy: TypePolicy = .knowledgeBase,
+        store: any BlobStore, sniffer: MagicSniffer, catalog: any Catalog, policy: TypePolicy = .knowledgeBase,
         limits: MultipartLimits = MultipartLimits(), options: MultipartParser.Options = MultipartParser.Options(),
         logger: Logger = Logger(label: "intake.ingest")
     ) {
@@ -171,23 +171,17 @@ public struct Ingestor: Sendable {
         let documents = upload.pending.map(\.document)
         let blobs = upload.pending.map(\.blob)
         let store = self.store
-        // fsync and rename block: keep them off the cooperative threads.
-        let published = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(StorageError) in try store.publish(blobs) })
-            }
-        }
         let stored: [StoredBlob]
         do throws(StorageError) {
-            stored = try published.get()
+            stored = try await store.publish(blobs)
         } catch {
-            // publish removed what it had not renamed; renamed blobs wait for collectGarbage.
+            // publish removed what it had not stored; stored blobs wait for collectGarbage.
             throw .storage(error)
         }
         do {
             let receipt = try await catalog.record(
                 NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency,
-                blobIsPresent: { store.contains($0) })
+                blobIsPresent: { try await store.contains($0) })
             logger.info("upload ingested", metadata: [
                 "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
             ])
@@ -197,7 +191,7 @@ public struct Ingestor: Sendable {
             let added = stored.filter { !$0.wasAlreadyStored }.map(\.sha256)
             if !added.isEmpty {
                 do {
-                    _ = try await catalog.releaseBlobs(added) { digest in try store.remove(digest) }
+                    _ = try await catalog.releaseBlobs(added) { digest in try await store.remove(digest) }
                 } catch {
                     logger.warning("blobs of an upload that was not recorded are left to garbage collection", metadata: ["error": "\(error)"])
                 }
@@ -216,7 +210,7 @@ public struct Ingestor: Sendable {
     public func deleteDocument(id: String) async throws -> Bool {
         guard let digest = try await catalog.deleteDocument(id: id) else { return false }
         let store = self.store
-        _ = try await catalog.releaseBlobs([digest]) { digest in try store.remove(digest) }
+        _ = try await catalog.releaseBlobs([digest]) { digest in try await store.remove(digest) }
         return true
     }
 
@@ -225,19 +219,11 @@ public struct Ingestor: Sendable {
     public func collectGarbage(gracePeriod: Duration = .seconds(3600)) async throws -> Int {
         let referenced = try await catalog.referencedDigests()
         let cutoff = time(nil) - Int(gracePeriod.components.seconds)
-        var removed = 0
-        for digest in try store.allDigests() where !referenced.contains(digest) {
-            var info = stat()
-            guard stat(store.path(of: digest), &info) == 0 else { continue }
-            #if os(Linux)
-            let modified = info.st_mtim.tv_sec
-            #else
-            let modified = info.st_mtimespec.tv_sec
-            #endif
-            guard modified < cutoff else { continue }
-            try store.remove(digest)
-            removed += 1
-        }
+        let candidates = try await store.listBlobs().filter { !referenced.contains($0.sha256) && $0.storedAt < cutoff }.map(\.sha256)
+        guard !candidates.isEmpty else { return 0 }
+        // Through the catalog, which checks again under its lock that no upload recorded since refers to them.
+        let store = self.store
+        let removed = try await catalog.releaseBlobs(candidates) { digest in try await store.remove(digest) }.count
         if removed > 0 { logger.info("unreferenced blobs removed", metadata: ["count": "\(removed)"]) }
         return removed
     }

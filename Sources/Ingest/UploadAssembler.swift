@@ -28,7 +28,7 @@ struct UploadAssembler {
         var document: NewDocument
     }
 
-    private let store: BlobStore
+    private let store: any BlobStore
     private let policy: TypePolicy
     private let fileSizeLimit: Int?
     private(set) var parser: MultipartParser
@@ -45,7 +45,7 @@ struct UploadAssembler {
     private var sniffed: SniffedType? = nil
     private var partEnded = false
 
-    init(parser: MultipartParser, store: BlobStore, policy: TypePolicy, fileSizeLimit: Int?) {
+    init(parser: MultipartParser, store: any BlobStore, policy: TypePolicy, fileSizeLimit: Int?) {
         self.parser = parser
         self.store = store
         self.policy = policy

@@ -5,7 +5,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func record(
-        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) async throws -> Bool
     ) async throws -> UploadReceipt {
         let seconds = clock.now.timeIntervalSince1970
         let time = Date(timeIntervalSince1970: seconds)  // as the row keeps it
@@ -28,8 +28,8 @@ extension PostgresStore {
                 SELECT pg_advisory_xact_lock_shared(hashtextextended(digest, 0))
                 FROM unnest(\(Set(upload.documents.map(\.sha256)).sorted())::text[]) WITH ORDINALITY AS d(digest, position) ORDER BY position
                 """, logger: logger)
-            if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
-                throw CatalogError.blobRemoved(sha256: missing.sha256)
+            for document in upload.documents {
+                if try await !blobIsPresent(document.sha256) { throw CatalogError.blobRemoved(sha256: document.sha256) }
             }
             // The upload, its fields, documents and jobs and the idempotency key, in one statement
             // (the row constraints are checked at its end); idle workers are told at the commit.
@@ -155,7 +155,7 @@ extension PostgresStore {
         }
     }
 
-    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) throws -> Void) async throws -> [String] {
+    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws -> [String] {
         try await transaction { connection in
             var removed: [String] = []
             for digest in Set(digests).sorted() {
@@ -164,7 +164,7 @@ extension PostgresStore {
                 let referenced = try await connection.row(
                     "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = \(digest)) AS referenced", logger: self.logger)?.get("referenced", as: Bool.self)
                 if referenced == false {
-                    try remove(digest)
+                    try await remove(digest)
                     removed.append(digest)
                 }
             }

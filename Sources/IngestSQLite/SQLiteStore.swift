@@ -52,14 +52,17 @@ public final class SQLiteStore: IntakeStore {
     // MARK: - Catalog
 
     public func record(
-        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) async throws -> Bool
     ) async throws -> UploadReceipt {
         let now = clock.now
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
         return try await Self.mappingStorageFull { try await database.write { db in
-            if let missing = upload.documents.first(where: { !blobIsPresent($0.sha256) }) {
-                throw CatalogError.blobRemoved(sha256: missing.sha256)
+            // SQLite's writer is a thread of its own: it waits for the blob store here, so that
+            // no release of these digests slips in between the check and the commit.
+            for document in upload.documents {
+                let sha256 = document.sha256
+                if try !WaitingForAsync.result(of: { try await blobIsPresent(sha256) }) { throw CatalogError.blobRemoved(sha256: sha256) }
             }
             try db.execute(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
                            arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
@@ -153,12 +156,12 @@ public final class SQLiteStore: IntakeStore {
         }
     }
 
-    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) throws -> Void) async throws -> [String] {
+    public func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws -> [String] {
         try await database.write { db in
             var removed: [String] = []
             for digest in Set(digests).sorted()
             where try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = ?)", arguments: [digest])! {
-                try remove(digest)
+                try WaitingForAsync.result(of: { try await remove(digest) })
                 removed.append(digest)
             }
             return removed

@@ -8,21 +8,31 @@ import KnowledgeBase
 /// `intake ingest --data-dir` use it without.
 public struct IntakeNode: Sendable {
     public let configuration: NodeConfiguration
-    public let blobs: BlobStore
+    public let blobs: any BlobStore
     public let store: any IntakeStore
     public let ingestor: Ingestor
 
-    /// Opens the data directory (creating it and sweeping `tmp/`), then the store with
-    /// `openStore` (given the data directory, which exists by then), and loads libmagic. Fails
-    /// with a clear error when any of it cannot be done.
-    public init(configuration: NodeConfiguration, openStore: (_ dataDirectory: String) throws -> any IntakeStore) throws {
+    /// Opens the data directory (creating it), the blob store with `openBlobs` (by default the
+    /// data directory's `blobs/`; its spool `tmp/` is swept), then the store with `openStore`
+    /// (given the data directory, which exists by then), and loads libmagic. Fails with a clear
+    /// error when any of it cannot be done.
+    public init(
+        configuration: NodeConfiguration,
+        openBlobs: (_ configuration: NodeConfiguration) throws -> any BlobStore = IntakeNode.directoryBlobs,
+        openStore: (_ dataDirectory: String) throws -> any IntakeStore
+    ) throws {
         self.configuration = configuration
         try Self.prepareDataDirectory(configuration.dataDirectory)
-        blobs = try BlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
+        blobs = try openBlobs(configuration)
         store = try openStore(configuration.dataDirectory)
         ingestor = Ingestor(
             store: blobs, sniffer: try MagicSniffer(handles: configuration.snifferHandles), catalog: store,
             policy: configuration.policy, limits: configuration.limits, logger: configuration.logger)
+    }
+
+    /// The embedded default: blobs under the data directory's `blobs/`.
+    public static func directoryBlobs(_ configuration: NodeConfiguration) throws -> any BlobStore {
+        try DirectoryBlobStore(root: configuration.dataDirectory, layout: configuration.blobLayout)
     }
 
     /// Creates the data directory, or takes write access away from its group and all access from
@@ -44,15 +54,23 @@ public struct IntakeNode: Sendable {
         public var unreferencedBlobsRemoved: Int
         /// `Idempotency-Key` claims this node's killed process left in flight, released.
         public var abandonedIdempotencyClaims: Int
+        /// Writes to the blob store that a crash cut short (unfinished multipart uploads), aborted.
+        public var abandonedBlobWrites: Int
     }
 
-    /// Run once before serving: removes unreferenced blobs and releases this node's abandoned
-    /// `Idempotency-Key` claims.
+    /// Run once before serving: removes unreferenced blobs, releases this node's abandoned
+    /// `Idempotency-Key` claims and aborts blob writes left unfinished for longer than the
+    /// garbage-collection grace period.
     public func sweep() async throws -> Sweep {
-        let removed = try await ingestor.collectGarbage()
+        let removed = try await ingestor.collectGarbage(gracePeriod: Self.gracePeriod)
         let abandoned = try await store.releaseAbandonedIdempotencyClaims(owner: configuration.name)
-        return Sweep(unreferencedBlobsRemoved: removed, abandonedIdempotencyClaims: abandoned)
+        let writes = try await blobs.sweepAbandonedWrites(olderThan: Self.gracePeriod)
+        return Sweep(unreferencedBlobsRemoved: removed, abandonedIdempotencyClaims: abandoned, abandonedBlobWrites: writes)
     }
+
+    /// How old an unreferenced blob or an unfinished blob write must be before a sweep removes
+    /// it: uploads in flight on other nodes are younger.
+    public static let gracePeriod: Duration = .seconds(3600)
 
     /// ``NodeConfiguration/workers`` knowledge-base workers on this node's store and blobs, as
     /// services that stop at graceful shutdown (a job they leave is taken again when its lease

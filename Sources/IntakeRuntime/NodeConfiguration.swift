@@ -11,7 +11,7 @@ public struct NodeConfiguration: Sendable {
     /// on one PostgreSQL share it (a shared volume).
     public var dataDirectory: String = "./intake-data"
     /// How blobs are laid out under `blobs/`.
-    public var blobLayout: BlobStore.Layout = .sharded
+    public var blobLayout: DirectoryBlobStore.Layout = .sharded
     /// Limits on each upload.
     public var limits: MultipartLimits = MultipartLimits()
     public var policy: TypePolicy = .knowledgeBase

@@ -16,7 +16,7 @@ public struct IntakeService: Sendable {
     public let configuration: ServerConfiguration
     /// The node behind the service: data directory, store, ingestor, workers.
     public let node: IntakeNode
-    public var blobs: BlobStore { node.blobs }
+    public var blobs: any BlobStore { node.blobs }
     /// The node's store: catalog, queue, search index, keys, idempotency, webhook cursors.
     public var database: any IntakeStore { node.store }
     public var ingestor: Ingestor { node.ingestor }
@@ -96,6 +96,7 @@ public struct IntakeService: Sendable {
         configuration.logger.info("intake serving", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)", "node": "\(configuration.node.name)",
             "unreferenced-blobs-removed": "\(sweep.unreferencedBlobsRemoved)", "abandoned-idempotency-claims": "\(sweep.abandonedIdempotencyClaims)",
+            "abandoned-blob-writes": "\(sweep.abandonedBlobWrites)",
             "max-connections": "\(configuration.maximumConnections)",
         ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
@@ -107,7 +108,13 @@ public struct IntakeService: Sendable {
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
-        try await ServiceGroup(configuration: group).run()
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            await node.blobs.shutdown()
+            throw error
+        }
+        await node.blobs.shutdown()
         configuration.logger.info("intake stopped")
     }
 

@@ -12,7 +12,7 @@ public struct ProcessingWorker: Sendable {
     /// The worker's name in leases (unique per worker).
     public let name: String
     let store: any Store
-    let blobs: BlobStore
+    let blobs: any BlobStore
     let registry: ProcessorRegistry
     let chunker: Chunker
     let logger: Logger
@@ -27,7 +27,7 @@ public struct ProcessingWorker: Sendable {
     /// they move by hand.
     public var clock: any Clock<Duration> = ContinuousClock()
 
-    public init(name: String, store: any Store, blobs: BlobStore, registry: ProcessorRegistry = .builtIn, chunker: Chunker = Chunker(), logger: Logger) {
+    public init(name: String, store: any Store, blobs: any BlobStore, registry: ProcessorRegistry = .builtIn, chunker: Chunker = Chunker(), logger: Logger) {
         self.name = name
         self.store = store
         self.blobs = blobs
@@ -93,8 +93,11 @@ public struct ProcessingWorker: Sendable {
         guard let processor = registry.processor(for: record.detectedType) else {
             throw ProcessingError("no processor reads \(record.detectedType)")
         }
-        let input = ProcessingInput(record: record, path: blobs.path(of: record.sha256), maximumTextBytes: maximumTextBytes)
-        var extracted = try await processor.extract(input)
+        let maximumTextBytes = self.maximumTextBytes
+        // The blob itself on local disk; a temporary copy from an object store, removed after.
+        var extracted = try await blobs.withLocalFile(record.sha256) { path in
+            try await processor.extract(ProcessingInput(record: record, path: path, maximumTextBytes: maximumTextBytes))
+        }
         if extracted.text.utf8.count > maximumTextBytes {
             extracted.text = extracted.text.utf8Prefix(maximumTextBytes)
             extracted.isTruncated = true

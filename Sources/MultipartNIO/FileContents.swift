@@ -11,14 +11,6 @@ import Musl
 import Darwin
 #endif
 
-#if canImport(Glibc)
-private let systemRead = Glibc.read
-#elseif canImport(Musl)
-private let systemRead = Musl.read
-#elseif canImport(Darwin)
-private let systemRead = Darwin.read
-#endif
-
 extension MultipartFormPart {
     /// A file part whose data is read from `path` on disk, in `chunkSize` pieces, only as fast as
     /// the body is consumed. The file is opened when the part is reached; reads run on NIO's
@@ -64,22 +56,26 @@ public struct FileContents: AsyncSequence, Sendable {
     }
 }
 
-/// The bytes of a file as an async sequence of ByteBuffers, read on NIO's blocking-I/O thread
-/// pool only as fast as they are consumed. The file is opened on the first read and closed at its
-/// end, or when the iterator goes away (a consumer may stop early: nothing leaks).
+/// The bytes of a file (or of a byte range in it) as an async sequence of ByteBuffers, read on
+/// NIO's blocking-I/O thread pool only as fast as they are consumed. The file is opened on the
+/// first read and closed at its end, or when the iterator goes away (a consumer may stop early:
+/// nothing leaks).
 public struct FileBuffers: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     public typealias Failure = any Error
 
     public let path: String
+    /// The bytes to read; nil for the whole file.
+    public let range: Range<Int>?
     public let chunkSize: Int
 
-    public init(path: String, chunkSize: Int = 256 * 1024) {
+    public init(path: String, range: Range<Int>? = nil, chunkSize: Int = 256 * 1024) {
         self.path = path
+        self.range = range
         self.chunkSize = chunkSize
     }
 
-    public func makeAsyncIterator() -> Iterator { Iterator(file: OpenFile(path: path), chunkSize: chunkSize) }
+    public func makeAsyncIterator() -> Iterator { Iterator(file: OpenFile(path: path, range: range), chunkSize: chunkSize) }
 
     public struct Iterator: AsyncIteratorProtocol {
         fileprivate let file: OpenFile
@@ -97,45 +93,51 @@ public struct FileBuffers: AsyncSequence, Sendable {
 /// iterator holding it goes away, whichever comes first.
 private final class OpenFile: Sendable {
     private let path: String
-    private let descriptor = NIOLockedValueBox<Int32?>(nil)
+    private let end: Int?
+    /// The descriptor once opened (-1 once closed) and the offset of the next read.
+    private let state: NIOLockedValueBox<(descriptor: Int32?, offset: Int)>
 
-    init(path: String) {
+    init(path: String, range: Range<Int>?) {
         self.path = path
+        end = range?.upperBound
+        state = NIOLockedValueBox((nil, range?.lowerBound ?? 0))
     }
 
     deinit {
-        descriptor.withLockedValue { fd in
-            if let open = fd, open >= 0 { close(open) }
+        state.withLockedValue { state in
+            if let open = state.descriptor, open >= 0 { close(open) }
         }
     }
 
     /// The next bytes, or `nil` at the end of the file. Blocking: call on a thread pool.
     func read(upTo count: Int) throws -> ByteBuffer? {
-        try descriptor.withLockedValue { fd -> ByteBuffer? in
-            if fd == nil {
+        try state.withLockedValue { state -> ByteBuffer? in
+            if state.descriptor == nil {
                 let opened = open(path, O_RDONLY | O_CLOEXEC)
                 guard opened >= 0 else { throw FileContents.ReadError(path: path, errno: errno) }
-                fd = opened
+                state.descriptor = opened
             }
-            guard let open = fd, open >= 0 else { return nil }
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            while true {
+            guard let open = state.descriptor, open >= 0 else { return nil }
+            let wanted = min(count, (end ?? Int.max) - state.offset)
+            var buffer = ByteBufferAllocator().buffer(capacity: max(wanted, 0))
+            while wanted > 0 {
                 var result = 0
                 var failure: Int32 = 0
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
-                    result = systemRead(open, bytes.baseAddress, count)
+                let offset = state.offset
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { bytes in
+                    result = pread(open, bytes.baseAddress, wanted, off_t(offset))
                     if result < 0 { failure = errno }
                     return max(result, 0)
                 }
                 if result < 0 && failure == EINTR { continue }
                 if result < 0 { throw FileContents.ReadError(path: path, errno: failure) }
-                if result == 0 {
-                    close(open)
-                    fd = -1
-                    return nil
-                }
+                if result == 0 { break }
+                state.offset += result
                 return buffer
             }
+            close(open)
+            state.descriptor = -1
+            return nil
         }
     }
 }

@@ -274,7 +274,7 @@ import Testing
         // A blob published by an upload that crashed before recording it.
         let orphan = try harness.store.makeWriter()
         try Array("orphan".utf8).withUnsafeBytes { try orphan.write($0) }
-        let stored = try orphan.commit()
+        let stored = try harness.store.commit(orphan)
         #expect(try await harness.ingestor.collectGarbage(gracePeriod: .seconds(3600)) == 0)  // too young
         #expect(try await harness.ingestor.collectGarbage(gracePeriod: .seconds(-1)) == 1)
         #expect(!harness.store.contains(stored.sha256))
@@ -284,11 +284,11 @@ import Testing
     @Test func restartRemovesTemporaryFilesOfACrashedUpload() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        _ = try BlobStore(root: directory.path)
+        _ = try DirectoryBlobStore(root: directory.path)
         // What a process that died mid-upload leaves (its lock went with it).
         try Data("half an upload".utf8).write(to: URL(fileURLWithPath: directory.path + "/tmp/5eed-1.part"))
         #expect(directory.files(under: "tmp").count == 1)
-        _ = try BlobStore(root: directory.path)
+        _ = try DirectoryBlobStore(root: directory.path)
         #expect(directory.files(under: "tmp").isEmpty)
     }
 
@@ -296,13 +296,13 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // Another process (`intake serve`, say) is writing an upload; its store holds tmp/.
-        let serving = try BlobStore(root: directory.path)
+        let serving = try DirectoryBlobStore(root: directory.path)
         let inFlight = try serving.makeWriter()
         try Array("an upload in flight".utf8).withUnsafeBytes { try inFlight.write($0) }
         // `intake ingest --data-dir` opens the same directory: it must not sweep.
-        let second = try BlobStore(root: directory.path)
+        let second = try DirectoryBlobStore(root: directory.path)
         #expect(directory.files(under: "tmp").count == 1)
-        let stored = try inFlight.commit()
+        let stored = try serving.commit(inFlight)
         #expect(second.contains(stored.sha256))
         #expect(directory.files(under: "tmp").isEmpty)
     }
@@ -316,7 +316,7 @@ import Testing
         defer { directory.remove() }
         try BlobStoreTests().run("/bin/mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", directory.path)
         defer { try? BlobStoreTests().run("/bin/umount", directory.path) }
-        let store = try BlobStore(root: directory.path)
+        let store = try DirectoryBlobStore(root: directory.path)
         let catalog = try SQLiteStore(path: directory.path + "/intake.sqlite")
         let ingestor = Ingestor(store: store, sniffer: IngestHarness.sniffer, catalog: catalog)
         var body = UploadBody()

@@ -104,6 +104,18 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             #expect(content.headers[.contentType] == "application/pdf")
             #expect(content.headers[.contentDisposition] == "attachment; filename=\"handbook.pdf\"; filename*=UTF-8''handbook.pdf")
             #expect(content.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(content.headers[.acceptRanges] == "bytes")
+
+            let part = try await client.execute(uri: "/documents/\(documentID)/content", method: .get, headers: [.range: "bytes=4-11"])
+            #expect(part.status == .partialContent)
+            #expect(Array(buffer: part.body) == Array(pdf[4..<12]))
+            #expect(part.headers[.contentRange] == "bytes 4-11/\(pdf.count)")
+            #expect(part.headers[.contentLength] == "8")
+            let tail = try await client.execute(uri: "/documents/\(documentID)/content", method: .get, headers: [.range: "bytes=-5"])
+            #expect(Array(buffer: tail.body) == Array(pdf.suffix(5)))
+            let past = try await client.execute(uri: "/documents/\(documentID)/content", method: .get, headers: [.range: "bytes=\(pdf.count)-"])
+            #expect(past.status == .rangeNotSatisfiable)
+            #expect(past.headers[.contentRange] == "bytes */\(pdf.count)")
         }
     }
 

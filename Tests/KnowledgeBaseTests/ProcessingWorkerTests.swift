@@ -11,7 +11,7 @@ import Testing
 struct Pipeline {
     static let sniffer = try! MagicSniffer(handles: 2)
     let directory: String
-    let blobs: BlobStore
+    let blobs: DirectoryBlobStore
     let store: SQLiteStore
     let ingestor: Ingestor
     /// The time of the store's leases and backoff, and of the workers' waits.
@@ -19,7 +19,7 @@ struct Pipeline {
 
     init(retry: RetryPolicy = RetryPolicy()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-worker-\(UUID().uuidString)").path
-        blobs = try BlobStore(root: directory)
+        blobs = try DirectoryBlobStore(root: directory)
         store = try SQLiteStore(path: directory + "/intake.sqlite", clock: clock.dates, retry: retry, jitter: { 0 })
         ingestor = Ingestor(store: blobs, sniffer: Self.sniffer, catalog: store)
     }

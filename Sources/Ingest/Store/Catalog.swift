@@ -7,7 +7,7 @@ public protocol Catalog: Sendable {
     /// `blobIsPresent`: one removed by ``releaseBlobs(_:remove:)`` since it was published throws
     /// ``CatalogError/blobRemoved(sha256:)`` and nothing is recorded.
     func record(
-        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) -> Bool
+        _ upload: NewUpload, completing idempotency: IdempotencyCompletion?, blobIsPresent: @escaping @Sendable (String) async throws -> Bool
     ) async throws -> UploadReceipt
 
     /// The upload `id`, or nil.
@@ -29,7 +29,7 @@ public protocol Catalog: Sendable {
     /// Calls `remove` for each of `digests` that no document refers to, inside a transaction that
     /// holds off ``record(_:completing:blobIsPresent:)``: a blob is never removed under an upload
     /// that is being recorded. Returns the digests removed.
-    func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) throws -> Void) async throws -> [String]
+    func releaseBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws -> [String]
 
     /// The digest of every blob a recorded document refers to.
     func referencedDigests() async throws -> Set<String>

@@ -14,7 +14,7 @@ struct DocumentRoutes {
             let job = try await service.database.job(documentID: record.id)
             return try jsonResponse(.ok, APIModels.Document(record, detail: job, detailed: true))
         }
-        router.get("documents/:id/content") { _, context in try await content(context) }
+        router.get("documents/:id/content") { request, context in try await content(request, context) }
         router.get("documents/:id/chunks") { _, context -> Response in
             let record = try await document(context)
             let chunks = try await service.database.chunks(documentID: record.id)
@@ -59,7 +59,7 @@ struct DocumentRoutes {
             query.status = parsed
         }
         if let sha256 = parameters.get("sha256") {
-            guard BlobStore.isDigest(sha256) else {
+            guard BlobDigest.isValid(sha256) else {
                 throw APIError(.badRequest, code: "invalid_query", message: "sha256 must be 64 lowercase hex digits")
             }
             query.sha256 = sha256
@@ -79,17 +79,38 @@ struct DocumentRoutes {
         }
     }
 
-    /// Streams the stored bytes, labelled with the detected type and never sniffed by browsers.
-    private func content(_ context: IntakeRequestContext) async throws -> Response {
+    /// Streams the stored bytes from the blob store, all of them or the one range asked for,
+    /// labelled with the detected type and never sniffed by browsers.
+    private func content(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         let record = try await document(context)
-        let body = try await FileIO().loadFile(path: service.blobs.path(of: record.sha256), context: context)
-        let headers: HTTPFields = [
+        var headers: HTTPFields = [
             .contentType: record.detectedType + (record.charset.map { $0 == "binary" ? "" : "; charset=\($0)" } ?? ""),
             .contentDisposition: Self.attachment(filename: record.filename ?? record.id),
             .init("X-Content-Type-Options")!: "nosniff",
-            .contentLength: String(record.size),
+            .acceptRanges: "bytes",
         ]
-        return Response(status: .ok, headers: headers, body: body)
+        let wanted = ByteRangeRequest(header: request.headers[.range], size: record.size)
+        if wanted == .unsatisfiable {
+            var error = APIError(.rangeNotSatisfiable, code: "range_not_satisfiable", message: "no byte of the range asked for is among the document's \(record.size)")
+            error.extraHeaders[.contentRange] = "bytes */\(record.size)"
+            throw error
+        }
+        let range: Range<Int>? = if case .part(let part) = wanted { part } else { nil }
+        guard let content = try await readBlob(record.sha256, range: range) else {
+            throw APIError(.internalServerError, code: "content_missing", message: "the bytes of document \(record.id) are missing from the blob store")
+        }
+        headers[.contentLength] = String(content.range.count)
+        if range != nil { headers[.contentRange] = "bytes \(content.range.lowerBound)-\(content.range.upperBound - 1)/\(content.size)" }
+        return Response(status: range == nil ? .ok : .partialContent, headers: headers, body: ResponseBody(asyncSequence: content.bytes))
+    }
+
+    /// The blob's bytes; a failure of the blob store as the answer to a failed upload would get.
+    private func readBlob(_ sha256: String, range: Range<Int>?) async throws(APIError) -> BlobContent? {
+        do {
+            return try await service.blobs.read(sha256, range: range)
+        } catch {
+            throw APIError(IngestError.storage(error))
+        }
     }
 
     /// `attachment` with an ASCII fallback `filename` and the exact name as RFC 8187 `filename*`:

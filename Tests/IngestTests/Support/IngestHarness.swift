@@ -8,13 +8,13 @@ struct IngestHarness {
     static let sniffer = try! MagicSniffer(handles: 4)
 
     let directory: TemporaryDirectory
-    let store: BlobStore
+    let store: DirectoryBlobStore
     let catalog: SQLiteStore
     var ingestor: Ingestor
 
     init(limits: MultipartLimits = MultipartLimits()) throws {
         directory = try TemporaryDirectory("intake-ingest")
-        store = try BlobStore(root: directory.path)
+        store = try DirectoryBlobStore(root: directory.path)
         catalog = try SQLiteStore(path: directory.path + "/intake.sqlite")
         ingestor = Ingestor(store: store, sniffer: Self.sniffer, catalog: catalog, limits: limits)
     }

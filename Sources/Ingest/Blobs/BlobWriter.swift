@@ -1,5 +1,5 @@
 import CIngestShims
-import Crypto
+public import Crypto
 
 #if canImport(Glibc)
 import Glibc
@@ -20,14 +20,19 @@ private let systemWrite = Darwin.write
 private let systemClose = Darwin.close
 #endif
 
-/// A blob as stored: its digest, size and path.
+/// A blob as stored: its digest and size.
 public struct StoredBlob: Sendable, Hashable {
     /// The SHA-256 of the content, 64 lowercase hex digits.
     public var sha256: String
     public var size: Int
-    public var path: String
     /// Whether equal content was already stored (this write was deduplicated).
     public var wasAlreadyStored: Bool
+
+    public init(sha256: String, size: Int, wasAlreadyStored: Bool) {
+        self.sha256 = sha256
+        self.size = size
+        self.wasAlreadyStored = wasAlreadyStored
+    }
 }
 
 /// A blob fully written to `tmp/` under a temporary name, not yet published under its digest.
@@ -36,23 +41,33 @@ public struct StoredBlob: Sendable, Hashable {
 /// together once the body is good.
 public struct WrittenBlob: Sendable, Hashable {
     public var sha256: String
+    /// The SHA-256 itself, 32 bytes.
+    public var digest: SHA256Digest
     public var size: Int
     /// Whether the bytes were already `fsync`ed.
     public var isSynced: Bool
-    var temporaryPath: String
+    /// The spooled file.
+    public var temporaryPath: String
+    /// The size of the segments hashed on their own, if the writer was asked to
+    /// (``BlobSpool/makeWriter(fileSizeLimit:segmentSize:)``), and their digests in order.
+    public var segmentSize: Int?
+    public var segmentDigests: [SHA256Digest]
 }
 
 /// Writes one blob: bytes go to a temporary file as they arrive (no copy beyond the kernel's),
-/// hashed on the way. ``sync()`` makes them durable; ``commit()`` also publishes them under their
-/// digest. A writer that is dropped before either removes its temporary file.
+/// hashed on the way. ``sync()`` makes them durable; ``close()`` leaves that to the publish. A
+/// writer that is dropped before either removes its temporary file.
 ///
 /// A class, used by one task at a time, so that an upload can keep it across suspension points.
 public final class BlobWriter {
-    private let store: BlobStore
     private let descriptor: Int32
     private let temporaryPath: String
     private let fileSizeLimit: Int?
     private var hasher = SHA256()
+    private let segmentSize: Int?
+    private var segmentHasher = SHA256()
+    private var segmentFill = 0
+    private var segmentDigests: [SHA256Digest] = []
     private var finished = false
     /// Bytes written so far.
     public private(set) var size = 0
@@ -63,8 +78,9 @@ public final class BlobWriter {
     /// to do and hashing overlaps with the disk.
     private static let writebackInterval = 8 << 20
 
-    init(store: BlobStore, descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?) {
-        self.store = store
+    init(descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?) {
+        precondition(segmentSize.map { $0 > 0 } ?? true, "segments have bytes")
+        self.segmentSize = segmentSize
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.fileSizeLimit = fileSizeLimit
@@ -85,6 +101,7 @@ public final class BlobWriter {
             throw StorageError(.fileTooLarge, operation: "write", message: "the file is larger than the limit of \(fileSizeLimit) bytes")
         }
         hasher.update(bufferPointer: bytes)
+        if let segmentSize { hashSegments(bytes, segmentSize: segmentSize) }
         var written = 0
         while written < bytes.count {
             let result = systemWrite(descriptor, bytes.baseAddress! + written, bytes.count - written)
@@ -99,6 +116,21 @@ public final class BlobWriter {
         if unflushed >= Self.writebackInterval {
             Self.startWriteback(descriptor, upTo: size)
             unflushed = 0
+        }
+    }
+
+    private func hashSegments(_ bytes: UnsafeRawBufferPointer, segmentSize: Int) {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let taken = min(rest.count, segmentSize - segmentFill)
+            segmentHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rest.prefix(taken)))
+            segmentFill += taken
+            rest = rest.dropFirst(taken)
+            if segmentFill == segmentSize {
+                segmentDigests.append(segmentHasher.finalize())
+                segmentHasher = SHA256()
+                segmentFill = 0
+            }
         }
     }
 
@@ -117,7 +149,8 @@ public final class BlobWriter {
     private func finish(synchronously: Bool) throws(StorageError) -> WrittenBlob {
         precondition(!finished, "a blob writer is finished once")
         finished = true
-        let digest = hasher.finalize().lowercaseHex
+        let digest = hasher.finalize()
+        if segmentSize != nil && segmentFill > 0 { segmentDigests.append(segmentHasher.finalize()) }
         do throws(StorageError) {
             if synchronously {
                 if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync \(shortPath)") }
@@ -129,12 +162,9 @@ public final class BlobWriter {
             unlink(temporaryPath)
             throw error
         }
-        return WrittenBlob(sha256: digest, size: size, isSynced: synchronously, temporaryPath: temporaryPath)
-    }
-
-    /// ``sync()``, then ``BlobStore/publish(_:)``: durable under its digest when this returns.
-    public func commit() throws(StorageError) -> StoredBlob {
-        try store.publish([try sync()])[0]
+        return WrittenBlob(
+            sha256: digest.lowercaseHex, digest: digest, size: size, isSynced: synchronously, temporaryPath: temporaryPath,
+            segmentSize: segmentSize, segmentDigests: segmentDigests)
     }
 
     /// Removes the temporary file now (dropping the writer does too).

@@ -10,20 +10,20 @@ import Musl
 import Darwin
 #endif
 
-/// Content-addressed storage of document bytes on local disk:
+/// Content-addressed storage of document bytes on local disk, the embedded default:
 ///
 /// ```
-/// ROOT/tmp/<random>.part        files being written; removed at start-up after a crash
+/// ROOT/tmp/<random>.part        files being written (the spool); removed at start-up after a crash
 /// ROOT/blobs/ab/cd/<sha256>     complete files, named by the SHA-256 of their content
 /// ```
 ///
 /// (``Layout/flat`` keeps every blob directly in `blobs/`, for tools that expect that shape.)
 ///
 /// A blob is written to `tmp/`, hashed as it is written, `fsync`ed, renamed into `blobs/`, and
-/// its directory `fsync`ed: once ``BlobWriter/commit()`` returns, the bytes survive a crash. Equal
+/// its directory `fsync`ed: once ``publish(_:)`` returns, the bytes survive a crash. Equal
 /// content is stored once. Files are created `0640`, directories `0750`. No path is ever built
 /// from a client's string: names are random or hex digests.
-public struct BlobStore: Sendable {
+public struct DirectoryBlobStore: BlobStore {
     /// How blob files are spread over directories.
     public enum Layout: Sendable, Hashable {
         /// `blobs/ab/cd/<sha256>`: two levels of 256 directories keep every directory small.
@@ -35,47 +35,34 @@ public struct BlobStore: Sendable {
     /// The data directory.
     public let root: String
     public let layout: Layout
-    private let temporaryDirectoryLock: TemporaryDirectoryLock
+    public let spool: BlobSpool
 
-    var temporaryDirectory: String { root + "/tmp" }
     var blobsDirectory: String { root + "/blobs" }
 
-    /// Opens (creating if needed) the store at `root`, and removes whatever `tmp/` holds — files
-    /// left by uploads that were cut short by a crash — unless another process has the store
-    /// open (see ``TemporaryDirectoryLock``).
+    /// Opens (creating if needed) the store at `root`, and sweeps its spool (``BlobSpool``).
     public init(root: String, layout: Layout = .sharded) throws(StorageError) {
         self.root = root
         self.layout = layout
         try Self.makeDirectory(root)
-        let temporaryDirectory = root + "/tmp"
-        try Self.makeDirectory(temporaryDirectory)
+        spool = try BlobSpool(directory: root + "/tmp")
         try Self.makeDirectory(root + "/blobs")
-        temporaryDirectoryLock = try TemporaryDirectoryLock(directory: temporaryDirectory) { () throws(StorageError) in
-            _ = try Self.sweep(temporaryDirectory)
-        }
     }
 
     /// Removes every file in `tmp/`; returns how many. Only safe when no upload is in progress.
     @discardableResult
     public func sweepTemporaryFiles() throws(StorageError) -> Int {
-        try Self.sweep(temporaryDirectory)
+        try spool.sweep()
     }
 
-    private static func sweep(_ directory: String) throws(StorageError) -> Int {
-        var removed = 0
-        for name in try entries(of: directory) {
-            if unlink(directory + "/" + name) == 0 { removed += 1 }
-        }
-        return removed
+    /// Publishes written blobs (see ``publishNow(_:)``) on a thread of their own: `fsync` and
+    /// `rename` block.
+    public func publish(_ blobs: [WrittenBlob]) async throws(StorageError) -> [StoredBlob] {
+        try await Self.offloaded { () throws(StorageError) in try publishNow(blobs) }
     }
 
-    /// A writer for a new blob; `fileSizeLimit` bytes at most.
-    public func makeWriter(fileSizeLimit: Int? = nil) throws(StorageError) -> BlobWriter {
-        let name = TemporaryName.next()
-        let path = temporaryDirectory + "/" + name
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw StorageError.systemCall("create tmp/\(name)") }
-        return BlobWriter(store: self, descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit)
+    /// ``BlobWriter/sync()``, then ``publishNow(_:)``: durable under its digest when this returns.
+    public func commit(_ writer: BlobWriter) throws(StorageError) -> StoredBlob {
+        try publishNow([try writer.sync()])[0]
     }
 
     /// Publishes written blobs under their digests, durably, in three steps that each wait for
@@ -83,7 +70,7 @@ public struct BlobStore: Sendable {
     /// `blobs/ab/cd/<sha256>` (or drop it when that blob exists), `fsync` the directories that
     /// gained a name (in parallel). The blobs survive a crash once this returns. On an error, the
     /// blobs not yet renamed are removed.
-    public func publish(_ blobs: [WrittenBlob]) throws(StorageError) -> [StoredBlob] {
+    public func publishNow(_ blobs: [WrittenBlob]) throws(StorageError) -> [StoredBlob] {
         var published = 0
         do throws(StorageError) {
             try Self.concurrently(blobs.filter { !$0.isSynced }.map(\.temporaryPath)) { (path) throws(StorageError) in
@@ -98,10 +85,10 @@ public struct BlobStore: Sendable {
                 let destination = path(of: blob.sha256)
                 if try renameIntoPlace(blob.temporaryPath, destination) {
                     touched.insert(Self.parent(of: destination))
-                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: false))
+                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: false))
                 } else {
                     unlink(blob.temporaryPath)
-                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, path: destination, wasAlreadyStored: true))
+                    stored.append(StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: true))
                 }
                 published += 1
             }
@@ -162,19 +149,9 @@ public struct BlobStore: Sendable {
         if let error = firstError.withLock({ $0 }) { throw error }
     }
 
-    /// Removes a written blob that will not be published.
-    public func discard(_ blob: WrittenBlob) {
-        unlink(blob.temporaryPath)
-    }
-
-    /// Whether `sha256` is a digest this store can name a file after: 64 lowercase hex digits.
-    public static func isDigest(_ sha256: String) -> Bool {
-        sha256.utf8.count == 64 && sha256.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-    }
-
     /// The path of the blob with digest `sha256` (validated: never a client string).
     public func path(of sha256: String) -> String {
-        precondition(Self.isDigest(sha256), "a blob path is made from a SHA-256 hex digest only")
+        precondition(BlobDigest.isValid(sha256), "a blob path is made from a SHA-256 hex digest only")
         if layout == .flat { return "\(blobsDirectory)/\(sha256)" }
         let bytes = Array(sha256.utf8)
         let first = String(decoding: bytes[0..<2], as: UTF8.self)
@@ -184,12 +161,12 @@ public struct BlobStore: Sendable {
 
     /// Whether the blob `sha256` is stored.
     public func contains(_ sha256: String) -> Bool {
-        Self.isDigest(sha256) && access(path(of: sha256), F_OK) == 0
+        BlobDigest.isValid(sha256) && access(path(of: sha256), F_OK) == 0
     }
 
     /// Removes the blob `sha256` (for garbage collection); missing blobs are not an error.
     public func remove(_ sha256: String) throws(StorageError) {
-        guard Self.isDigest(sha256) else { return }
+        guard BlobDigest.isValid(sha256) else { return }
         if unlink(path(of: sha256)) != 0 && errno != ENOENT {
             throw StorageError.systemCall("remove blob \(sha256)")
         }
@@ -197,11 +174,11 @@ public struct BlobStore: Sendable {
 
     /// The digests of every stored blob.
     public func allDigests() throws(StorageError) -> [String] {
-        if layout == .flat { return try Self.entries(of: blobsDirectory).filter(Self.isDigest) }
+        if layout == .flat { return try Self.entries(of: blobsDirectory).filter(BlobDigest.isValid) }
         var digests: [String] = []
         for first in try Self.entries(of: blobsDirectory) {
             for second in try Self.entries(of: blobsDirectory + "/" + first) {
-                for name in try Self.entries(of: "\(blobsDirectory)/\(first)/\(second)") where Self.isDigest(name) {
+                for name in try Self.entries(of: "\(blobsDirectory)/\(first)/\(second)") where BlobDigest.isValid(name) {
                     digests.append(name)
                 }
             }
@@ -258,19 +235,4 @@ public struct BlobStore: Sendable {
 private struct UnsafeSendableBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-/// Names for temporary files: a random prefix drawn once per process and a counter, so making a
-/// name costs no system call, and two processes sharing a data directory never collide.
-enum TemporaryName {
-    private static let prefix: String = {
-        var random = SystemRandomNumberGenerator()
-        return String(random.next() as UInt64, radix: 16)
-    }()
-    private static let counter = Atomic<UInt64>(0)
-
-    static func next() -> String {
-        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return "\(prefix)-\(String(number, radix: 16)).part"
-    }
 }
