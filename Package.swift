@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "IntakeServer", targets: ["IntakeServer"]),
         .library(name: "IntakeClient", targets: ["IntakeClient"]),
         .library(name: "S3", targets: ["S3"]),
+        .library(name: "IngestS3", targets: ["IngestS3"]),
         .library(name: "KnowledgeBase", targets: ["KnowledgeBase"]),
         .executable(name: "intake", targets: ["intake"]),
         .executable(name: "multipart-bench", targets: ["multipart-bench"]),
@@ -125,6 +126,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Blobs in an S3-compatible bucket, through the S3 module.
+        .target(
+            name: "IngestS3",
+            dependencies: [
+                "Ingest", "S3", "MultipartNIO",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -252,6 +264,16 @@ let package = Package(
             dependencies: [
                 "KnowledgeBase", "Ingest", "IngestSQLite", "Multipart", "IntakeTesting",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One set of blob-store behaviours, run against every backend (SeaweedFS when
+        // INTAKE_TEST_S3_ENDPOINT names it).
+        .testTarget(
+            name: "BlobContractTests",
+            dependencies: [
+                "Ingest", "IngestS3", "S3", "IntakeTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

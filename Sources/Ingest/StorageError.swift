@@ -15,6 +15,12 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         case fileTooLarge
         /// Any other I/O failure.
         case io
+        /// The blob store cannot be reached or did not answer in time (after its retries):
+        /// worth trying again later.
+        case unavailable
+        /// The blob store refused the bytes: their checksum did not match, or it denied the
+        /// request.
+        case rejected
     }
 
     public var code: Code

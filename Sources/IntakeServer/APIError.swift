@@ -81,6 +81,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .storage(let storageError) where storageError.errno == EMFILE || storageError.errno == ENFILE:
             self.init(.serviceUnavailable, code: "busy", message: "the server has no file descriptor free for this upload; nothing of it was kept: send it again", closesConnection: true)
             extraHeaders[.retryAfter] = "5"
+        case .storage(let storageError) where storageError.code == .unavailable:
+            self.init(.serviceUnavailable, code: "blob_store_unavailable", message: "the blob store cannot be reached; nothing of this upload was kept: send it again", closesConnection: true)
+            extraHeaders[.retryAfter] = "5"
+        case .storage(let storageError) where storageError.code == .rejected:
+            self.init(.badGateway, code: "blob_store_rejected", message: "the blob store refused the bytes (a checksum that did not match, or access denied); nothing of this upload was kept", closesConnection: true)
         case .storage:
             self.init(.internalServerError, code: "storage_failed", message: "the upload could not be stored; nothing of it was kept", closesConnection: true)
         case .bodyFailed(let message):

@@ -32,7 +32,9 @@ public final class S3Client: Sendable {
         self.logger = logger
         var settings = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(Int64(configuration.requestTimeout.components.seconds))),
+            timeout: .init(
+                connect: .milliseconds(Int64(configuration.connectTimeout / .milliseconds(1))),
+                read: .seconds(Int64(configuration.requestTimeout.components.seconds))),
             decompression: .disabled)
         settings.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumConnections)
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)

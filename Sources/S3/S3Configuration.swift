@@ -12,9 +12,11 @@ public struct S3Configuration: Sendable {
     public var pathStyle: Bool?
     /// How long one request may take to be answered, plus a second per MiB it sends.
     public var requestTimeout: Duration = .seconds(30)
+    /// How long making a connection may take (an attempt that cannot connect fails after it).
+    public var connectTimeout: Duration = .seconds(3)
     /// How many times a request is sent before a transient failure (no connection, 5xx,
     /// `SlowDown`) is given up: the waits between them double from ``firstRetryDelay``.
-    public var attempts: Int = 4
+    public var attempts: Int = 3
     public var firstRetryDelay: Duration = .milliseconds(200)
     /// Connections kept to the service at most.
     public var maximumConnections: Int = 16

@@ -12,6 +12,10 @@ public protocol BlobStore: Sendable {
     /// The local directory uploads are written to before they are published.
     var spool: BlobSpool { get }
 
+    /// A writer for a new blob in the spool, `fileSizeLimit` bytes at most, hashing what this
+    /// store needs hashed (by default the whole content).
+    func makeWriter(fileSizeLimit: Int?) throws(StorageError) -> BlobWriter
+
     /// Makes written blobs durable under their digests (equal content already stored is not
     /// stored again) and removes their spooled files. Throws if any could not be: those not yet
     /// stored are removed from the spool, and nothing half-written is left in the store.
@@ -46,9 +50,13 @@ public protocol BlobStore: Sendable {
 }
 
 extension BlobStore {
-    /// A writer for a new blob in the spool; `fileSizeLimit` bytes at most.
-    public func makeWriter(fileSizeLimit: Int? = nil) throws(StorageError) -> BlobWriter {
+    public func makeWriter(fileSizeLimit: Int?) throws(StorageError) -> BlobWriter {
         try spool.makeWriter(fileSizeLimit: fileSizeLimit)
+    }
+
+    /// A writer for a new blob with no size limit.
+    public func makeWriter() throws(StorageError) -> BlobWriter {
+        try makeWriter(fileSizeLimit: nil)
     }
 
     /// Removes a written blob that will not be published.

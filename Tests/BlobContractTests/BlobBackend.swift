@@ -1,0 +1,99 @@
+import Foundation
+import Ingest
+import IngestS3
+import NIOCore
+import S3
+
+/// A blob store the contract suite runs against: the data directory always; SeaweedFS (or any
+/// S3 service) when `INTAKE_TEST_S3_ENDPOINT` names one, with the credentials in
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (`.ci/run` starts SeaweedFS and sets them).
+enum BlobBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case directory
+    case s3
+
+    static var available: [BlobBackend] { S3Server.fromEnvironment == nil ? [.directory] : [.directory, .s3] }
+
+    var description: String { rawValue }
+
+    /// A new, empty store (a fresh directory, or a fresh prefix in the test bucket) and its
+    /// spool directory; `close` removes what it made.
+    func open(partSize: Int = 5 << 20) async throws -> BlobFixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-blobs-\(UUID().uuidString)").path
+        switch self {
+        case .directory:
+            return BlobFixture(store: try DirectoryBlobStore(root: directory), directory: directory, client: nil)
+        case .s3:
+            let client = try await S3Server.fromEnvironment!.client(prefix: "test-\(UUID().uuidString.lowercased())")
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let store = try S3BlobStore(client: client, spoolDirectory: directory + "/tmp", partSize: partSize)
+            return BlobFixture(store: store, directory: directory, client: client)
+        }
+    }
+}
+
+/// The S3 service the tests may use.
+struct S3Server: Sendable {
+    var endpoint: String
+    var credentials: S3Credentials
+    static let bucket = "intake-test"
+
+    static var fromEnvironment: S3Server? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let endpoint = environment["INTAKE_TEST_S3_ENDPOINT"], !endpoint.isEmpty,
+              let credentials = S3Credentials.fromEnvironment(environment)
+        else { return nil }
+        return S3Server(endpoint: endpoint, credentials: credentials)
+    }
+
+    /// A client for `prefix` in the test bucket, which it creates if needed.
+    func client(prefix: String, endpoint: String? = nil, attempts: Int = 4) async throws -> S3Client {
+        var configuration = S3Configuration(
+            location: try S3Location(bucket: Self.bucket, prefix: prefix), endpoint: endpoint ?? self.endpoint, credentials: credentials)
+        configuration.attempts = attempts
+        configuration.firstRetryDelay = .milliseconds(10)
+        configuration.requestTimeout = .seconds(10)
+        configuration.connectTimeout = .seconds(1)
+        let client = try S3Client(configuration)
+        if endpoint == nil { try await client.createBucket() }
+        return client
+    }
+}
+
+struct BlobFixture {
+    var store: any BlobStore
+    var directory: String
+    var client: S3Client?
+
+    var spoolFiles: [String] { (try? FileManager.default.contentsOfDirectory(atPath: store.spool.directory)) ?? [] }
+
+    /// Spools `bytes` as a new blob.
+    func write(_ bytes: [UInt8], in pieces: Int = 64 << 10) throws -> WrittenBlob {
+        let writer = try store.makeWriter()
+        for start in stride(from: 0, to: bytes.count, by: pieces) {
+            try bytes[start..<min(start + pieces, bytes.count)].withUnsafeBytes { try writer.write($0) }
+        }
+        return try writer.close()
+    }
+
+    func close() async {
+        await store.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Deterministic bytes that do not repeat within a part.
+func sampleBytes(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    return (0..<count).map { _ in
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return UInt8(truncatingIfNeeded: state)
+    }
+}
+
+func collect(_ content: BlobContent) async throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    for try await buffer in content.bytes { bytes += buffer.readableBytesView }
+    return bytes
+}
