@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "intake",
             dependencies: [
-                "IntakeServer", "IntakeRuntime", "IntakeClient", "Ingest", "IngestSQLite", "IngestPostgres",
+                "IntakeServer", "IntakeRuntime", "IntakeClient", "Ingest", "IngestSQLite", "IngestPostgres", "IngestS3", "S3",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "KnowledgeBase",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -33,9 +33,13 @@ public struct IntakeService: Sendable {
 
     /// Opens the node (``IntakeNode/init(configuration:openStore:)``) of `configuration.node`,
     /// on the store `openStore` opens. Fails with a clear error when any of it cannot be done.
-    public init(configuration: ServerConfiguration, openStore: (_ dataDirectory: String) throws -> any IntakeStore) throws {
+    public init(
+        configuration: ServerConfiguration,
+        openBlobs: (_ configuration: NodeConfiguration) throws -> any BlobStore = IntakeNode.directoryBlobs,
+        openStore: (_ dataDirectory: String) throws -> any IntakeStore
+    ) throws {
         self.configuration = configuration
-        node = try IntakeNode(configuration: configuration.node, openStore: openStore)
+        node = try IntakeNode(configuration: configuration.node, openBlobs: openBlobs, openStore: openStore)
         connections = ConnectionBudget(limit: configuration.maximumConnections)
         eventHub = EventHub(
             database: node.store, pollInterval: configuration.eventPollInterval,

@@ -30,6 +30,13 @@ public struct S3Configuration: Sendable {
     }
 }
 
+extension S3Configuration {
+    /// Throws ``S3Error/Kind/invalidConfiguration`` if the endpoint is not a usable URL.
+    public func checkEndpoint() throws(S3Error) {
+        _ = try S3Endpoint(endpoint ?? "https://s3.\(region).amazonaws.com")
+    }
+}
+
 /// The parts of an endpoint URL a request is built from.
 struct S3Endpoint: Sendable {
     var scheme: String

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import IngestS3
 import NIOCore
+import Testing
 import S3
 
 /// A blob store the contract suite runs against: the data directory always; SeaweedFS (or any
@@ -96,4 +97,11 @@ func collect(_ content: BlobContent) async throws -> [UInt8] {
     var bytes: [UInt8] = []
     for try await buffer in content.bytes { bytes += buffer.readableBytesView }
     return bytes
+}
+
+@Suite struct BlobContractCoverageTests {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CI"] != nil, "only CI promises SeaweedFS"))
+    func ciRunsTheBlobContractSuiteOnSeaweedFS() {
+        #expect(BlobBackend.available == [.directory, .s3], "INTAKE_TEST_S3_ENDPOINT is not set: .ci/run starts SeaweedFS and sets it")
+    }
 }

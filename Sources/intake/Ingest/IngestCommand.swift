@@ -101,7 +101,8 @@ struct IngestCommand: AsyncParsableCommand {
             logger.logLevel = .warning
             configuration.logger = logger
             let store = try await destination.store.open(dataDirectory: dataDirectory)
-            let node = try IntakeNode(configuration: configuration) { _ in store }
+            let node = try IntakeNode(configuration: configuration, openBlobs: destination.blobs.open) { _ in store }
+            defer { Task { await node.blobs.shutdown() } }
             let target = LocalTarget(node: node, knowledgeBase: destination.knowledgeBase ?? KnowledgeBaseName.default.value)
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
         case .server(let url, let apiKey):

@@ -91,6 +91,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Store")
     var storeOptions: StoreOptions
 
+    @OptionGroup(title: "Blobs")
+    var blobOptions: BlobOptions
+
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0 to 65535.") }
         if let webhook {
@@ -159,7 +162,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.node.name = "\(ProcessInfo.processInfo.hostName):\(port)"
         let store = try await storeOptions.open(dataDirectory: dataDirectory, logger: logger)
         logger.info("store opened", metadata: ["store": "\(storeOptions.summary)"])
-        let service = try IntakeService(configuration: configuration) { _ in store }
+        let service = try IntakeService(configuration: configuration, openBlobs: blobOptions.open) { _ in store }
+        logger.info("blob store opened", metadata: ["blobs": "\(blobOptions.summary)"])
         if !isLoopback, !allowAnonymous, try await !service.database.requiresKeys() {
             throw ValidationError("Refusing to serve \(host) to anyone without a key: create one with 'intake keys create --knowledge-base NAME', or pass --allow-anonymous.")
         }

@@ -23,6 +23,9 @@ struct TargetOptions: ParsableArguments {
     /// The store of `--data-dir`.
     @OptionGroup var store: StoreOptions
 
+    /// The blob store of `--data-dir`.
+    @OptionGroup var blobs: BlobOptions
+
     @Option(name: .customLong("knowledge-base"), help: ArgumentHelp("The knowledge base, when the server has no keys or with --data-dir (with a key: the key's).", valueName: "name"))
     var knowledgeBase: String?
 

