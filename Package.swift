@@ -280,6 +280,8 @@ let package = Package(
             name: "S3Tests",
             dependencies: [
                 "S3", "IntakeTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

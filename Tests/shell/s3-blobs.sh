@@ -24,7 +24,7 @@ check() {  # check NAME CONDITION...
 server=
 cleanup() {
     kill $server 2>/dev/null
-    wait 2>/dev/null
+    wait $server 2>/dev/null  # not a bare wait: SeaweedFS is a child too
     seaweedfs_stop
     [[ $failed -eq 0 ]] && rm -rf "$work"
 }
