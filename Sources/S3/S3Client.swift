@@ -4,6 +4,8 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -40,9 +42,20 @@ public final class S3Client: Sendable {
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: settings)
     }
 
+    private let isShutDown = Atomic<Bool>(false)
+
     /// Closes the connections.
     public func shutdown() async throws {
+        guard !isShutDown.exchange(true, ordering: .relaxed) else { return }
         try await http.shutdown()
+    }
+
+    deinit {
+        // A client dropped without shutdown (a node that failed to start after opening it)
+        // still closes its connections.
+        if !isShutDown.load(ordering: .relaxed) {
+            http.shutdown(queue: .global()) { _ in }
+        }
     }
 
     /// A request body: its length, SHA-256, and a way to produce its bytes again for each attempt.

@@ -76,9 +76,12 @@ struct BlobFixture {
         return try writer.close()
     }
 
-    func close() async {
-        await store.shutdown()
+    /// Removes the spool and data directory now, and closes the store's connections soon (a
+    /// test's `defer` cannot wait).
+    func close() {
         try? FileManager.default.removeItem(atPath: directory)
+        let store = self.store
+        Task { await store.shutdown() }
     }
 }
 

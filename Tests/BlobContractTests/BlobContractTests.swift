@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func aPublishedBlobIsReadWholeAndInRangesAndListed(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let bytes = sampleBytes(3 << 20)
         let written = try fixture.write(bytes)
         #expect(written.sha256 == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
@@ -38,7 +38,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func equalContentIsStoredOnce(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let bytes = sampleBytes(100_000, seed: 2)
         let first = try await fixture.store.publish([try fixture.write(bytes)])
         let again = try await fixture.store.publish([try fixture.write(bytes), try fixture.write(bytes, in: 999)])
@@ -51,7 +51,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func aBlobLargerThanAPartIsStoredInPartsAndReadBack(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open(partSize: 5 << 20)
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let bytes = sampleBytes((12 << 20) + 12_345, seed: 3)
         let written = try fixture.write(bytes, in: 100_003)
         _ = try await fixture.store.publish([written])
@@ -70,7 +70,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func aProcessorGetsALocalFileThatIsGoneAfterward(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let bytes = sampleBytes(300_000, seed: 4)
         let written = try fixture.write(bytes)
         _ = try await fixture.store.publish([written])
@@ -87,7 +87,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func aRemovedBlobIsGoneAndRemovingItAgainIsNoError(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let written = try fixture.write(sampleBytes(1000, seed: 5))
         _ = try await fixture.store.publish([written])
         try await fixture.store.remove(written.sha256)
@@ -101,7 +101,7 @@ import Testing
     @Test(arguments: BlobBackend.available)
     func anEmptyBlobIsStoredAndReadAsEmpty(_ backend: BlobBackend) async throws {
         let fixture = try await backend.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let written = try fixture.write([])
         _ = try await fixture.store.publish([written])
         let content = try #require(try await fixture.store.read(written.sha256, range: nil))

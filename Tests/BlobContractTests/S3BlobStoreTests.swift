@@ -11,7 +11,7 @@ import Testing
 struct S3BlobStoreTests {
     @Test func bytesThatDoNotMatchTheirChecksumAreRefusedAndNothingIsStored() async throws {
         let fixture = try await BlobBackend.s3.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let written = try fixture.write(sampleBytes(50_000, seed: 6))
         // The spooled file changes between hashing and sending: the service must notice.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: written.temporaryPath))
@@ -28,7 +28,7 @@ struct S3BlobStoreTests {
 
     @Test func aPartThatDoesNotMatchItsChecksumFailsTheUploadAndItIsAborted() async throws {
         let fixture = try await BlobBackend.s3.open(partSize: 5 << 20)
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let written = try fixture.write(sampleBytes(11 << 20, seed: 8))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: written.temporaryPath))
         try handle.seek(toOffset: 6 << 20)
@@ -50,7 +50,7 @@ struct S3BlobStoreTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try S3BlobStore(client: client, spoolDirectory: directory + "/tmp")
         let fixture = BlobFixture(store: store, directory: directory, client: client)
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         var failure: StorageError?
         let written = try fixture.write(sampleBytes(1000))
         do { _ = try await store.publish([written]) } catch { failure = error }
@@ -63,7 +63,7 @@ struct S3BlobStoreTests {
 
     @Test func theSweepAbortsMultipartUploadsLeftUnfinished() async throws {
         let fixture = try await BlobBackend.s3.open()
-        defer { Task { await fixture.close() } }
+        defer { fixture.close() }
         let client = try #require(fixture.client)
         let key = client.configuration.location.key("blobs/" + String(repeating: "b", count: 64))
         _ = try await client.createMultipartUpload(key: key)

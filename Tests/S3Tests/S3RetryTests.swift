@@ -92,6 +92,13 @@ import Testing
         }
     }
 
+    @Test func aClientDroppedWithoutShutdownClosesItself() throws {
+        // AsyncHTTPClient stops a debug process when a client goes without shutdown; ours shuts it down.
+        var client: S3Client? = try Self.client(port: 9, attempts: 1)
+        #expect(client != nil)
+        client = nil
+    }
+
     @Test func aRefusalIsNotRetried() async throws {
         let (outcome, requests) = try await Self.run(failures: 10, status: .forbidden, code: "AccessDenied", attempts: 3)
         #expect(requests == 1)
