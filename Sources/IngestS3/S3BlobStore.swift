@@ -89,9 +89,9 @@ public struct S3BlobStore: BlobStore {
 
     private func uploadInParts(_ blob: WrittenBlob, key: String) async throws {
         let ranges = stride(from: 0, to: blob.size, by: partSize).map { $0..<min($0 + partSize, blob.size) }
-        let digests = blob.segmentSize == partSize && blob.segmentDigests.count == ranges.count
-            ? blob.segmentDigests
-            : try await ranges.asyncMap { try await FileDigest.sha256(of: blob.temporaryPath, range: $0) }
+        // This store's writers hash every part as it arrives (makeWriter).
+        precondition(blob.segmentSize == partSize && blob.segmentDigests.count == ranges.count, "a blob written by this store's writer")
+        let digests = blob.segmentDigests
         let uploadID = try await client.createMultipartUpload(key: key)
         do {
             let parts = try await withThrowingTaskGroup(of: S3UploadedPart.self) { group in
@@ -140,19 +140,22 @@ public struct S3BlobStore: BlobStore {
         }
     }
 
+    /// Downloads the blob into the spool through a ``BlobWriter``, which hashes it on the way:
+    /// a copy that is not the blob's content is refused before `body` sees it.
     public func withLocalFile<Result: Sendable>(_ sha256: String, _ body: (String) async throws -> Result) async throws -> Result {
-        let (descriptor, path) = try spool.createFile()
-        defer { unlink(path) }
-        do {
-            defer { close(descriptor) }
-            guard let content = try await read(sha256, range: nil) else {
-                throw StorageError(.io, operation: "read blob \(sha256)", message: "blob \(sha256) is not in \(location)")
-            }
-            for try await buffer in content.bytes {
-                try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in try FileDigest.writeAll(bytes, to: descriptor) }
-            }
+        guard let content = try await read(sha256, range: nil) else {
+            throw StorageError(.io, operation: "read blob \(sha256)", message: "blob \(sha256) is not in \(location)")
         }
-        return try await body(path)
+        let writer = try spool.makeWriter()
+        for try await buffer in content.bytes {
+            try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in try writer.write(bytes) }
+        }
+        let copy = try writer.close()
+        defer { spool.discard(copy) }
+        guard copy.sha256 == sha256 else {
+            throw StorageError(.rejected, operation: "read blob \(sha256)", message: "the bytes \(location) sent for blob \(sha256) have SHA-256 \(copy.sha256)")
+        }
+        return try await body(copy.temporaryPath)
     }
 
     public func remove(_ sha256: String) async throws(StorageError) {
@@ -202,13 +205,5 @@ public struct S3BlobStore: BlobStore {
         case .checksumMismatch, .refused: return StorageError(.rejected, operation: operation, message: error.message)
         default: return StorageError(.io, operation: operation, message: error.message)
         }
-    }
-}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
     }
 }

@@ -75,14 +75,7 @@ enum S3XML {
     static func seconds(iso8601 text: String) -> Int? {
         let digits = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         guard digits.count >= 6, text.hasSuffix("Z") else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(digits[0] - 1900)
-        parts.tm_mon = Int32(digits[1] - 1)
-        parts.tm_mday = Int32(digits[2])
-        parts.tm_hour = Int32(digits[3])
-        parts.tm_min = Int32(digits[4])
-        parts.tm_sec = Int32(digits[5])
-        return Int(timegm(&parts))
+        return utcSeconds(year: digits[0], month: digits[1], day: digits[2], hour: digits[3], minute: digits[4], second: digits[5])
     }
 
     /// Seconds since 1970 of an HTTP date (`Wed, 02 Dec 2026 23:26:14 GMT`), as in `Last-Modified`.
@@ -92,9 +85,14 @@ enum S3XML {
         guard fields.count >= 7, let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
               let year = Int(fields[3]), let hour = Int(fields[4]), let minute = Int(fields[5]), let second = Int(fields[6])
         else { return nil }
+        return utcSeconds(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// Seconds since 1970 of a UTC calendar time (`month` 1…12).
+    private static func utcSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int {
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month)
+        parts.tm_mon = Int32(month - 1)
         parts.tm_mday = Int32(day)
         parts.tm_hour = Int32(hour)
         parts.tm_min = Int32(minute)

@@ -61,6 +61,26 @@ struct S3BlobStoreTests {
         #expect(failure?.code == .unavailable)
     }
 
+    @Test func aLocalCopyWhoseBytesAreNotTheBlobsIsRefused() async throws {
+        let fixture = try await BlobBackend.s3.open()
+        defer { fixture.close() }
+        let client = try #require(fixture.client)
+        // Someone else wrote other bytes under a blob's name.
+        let name = String(repeating: "c", count: 64)
+        try await client.putObject(key: client.configuration.location.key("blobs/\(name)"), payload: .init(Array("not that content".utf8)))
+        var failure: StorageError?
+        do {
+            _ = try await fixture.store.withLocalFile(name) { (_) async throws -> Bool in
+                Issue.record("the processor must not see the copy")
+                return true
+            }
+        } catch let error as StorageError {
+            failure = error
+        }
+        #expect(failure?.code == .rejected)
+        #expect(fixture.spoolFiles.isEmpty)
+    }
+
     @Test func theSweepAbortsMultipartUploadsLeftUnfinished() async throws {
         let fixture = try await BlobBackend.s3.open()
         defer { fixture.close() }

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// The HTTP module knows stores only through `Ingest`'s `IntakeStore`: no backend module, nor the
-/// database libraries behind them, is among its dependencies or its imports.
+/// The HTTP module knows stores only through `Ingest`'s `IntakeStore` and `BlobStore`: no backend
+/// module, nor the database and S3 libraries behind them, is among its dependencies or its imports.
 @Suite struct StoreSeamTests {
-    static let backends = ["IngestSQLite", "IngestPostgres", "GRDB", "PostgresNIO"]
+    static let backends = ["IngestSQLite", "IngestPostgres", "GRDB", "PostgresNIO", "IngestS3", "S3"]
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test func intakeServerSourcesImportNoBackend() throws {

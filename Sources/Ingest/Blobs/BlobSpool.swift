@@ -43,17 +43,11 @@ public struct BlobSpool: Sendable {
     /// A writer for a new blob; `fileSizeLimit` bytes at most. With `segmentSize`, it also
     /// hashes every `segmentSize` bytes on their own (an object store's multipart parts).
     public func makeWriter(fileSizeLimit: Int? = nil, segmentSize: Int? = nil) throws(StorageError) -> BlobWriter {
-        let (descriptor, path) = try createFile()
-        return BlobWriter(descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize)
-    }
-
-    /// Creates a new empty file in the spool, open for writing; returns its descriptor and path.
-    public func createFile() throws(StorageError) -> (descriptor: Int32, path: String) {
         let name = TemporaryName.next()
         let path = directory + "/" + name
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { throw StorageError.systemCall("create tmp/\(name)") }
-        return (descriptor, path)
+        return BlobWriter(descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize)
     }
 
     /// Removes a written blob that will not be published.

@@ -40,9 +40,10 @@ public struct StoredBlob: Sendable, Hashable {
 /// remove it with ``BlobStore/discard(_:)``: an upload writes all its files, then publishes them
 /// together once the body is good.
 public struct WrittenBlob: Sendable, Hashable {
-    public var sha256: String
-    /// The SHA-256 itself, 32 bytes.
+    /// The SHA-256 of the content.
     public var digest: SHA256Digest
+    /// ``digest`` as 64 lowercase hex digits, the blob's name.
+    public var sha256: String { digest.lowercaseHex }
     public var size: Int
     /// Whether the bytes were already `fsync`ed.
     public var isSynced: Bool
@@ -163,7 +164,7 @@ public final class BlobWriter {
             throw error
         }
         return WrittenBlob(
-            sha256: digest.lowercaseHex, digest: digest, size: size, isSynced: synchronously, temporaryPath: temporaryPath,
+            digest: digest, size: size, isSynced: synchronously, temporaryPath: temporaryPath,
             segmentSize: segmentSize, segmentDigests: segmentDigests)
     }
 

@@ -13,12 +13,15 @@ extension DirectoryBlobStore {
     public func read(_ sha256: String, range: Range<Int>?) async throws(StorageError) -> BlobContent? {
         guard BlobDigest.isValid(sha256) else { return nil }
         let path = path(of: sha256)
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { return nil }
-            throw StorageError.systemCall("stat blob \(sha256)")
+        let found = try await Self.offloaded { () throws(StorageError) -> Int? in
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                if errno == ENOENT { return nil }
+                throw StorageError.systemCall("stat blob \(sha256)")
+            }
+            return Int(info.st_size)
         }
-        let size = Int(info.st_size)
+        guard let size = found else { return nil }
         let wanted = range ?? 0..<size
         guard wanted.lowerBound >= 0, wanted.upperBound <= size else {
             throw StorageError(.io, operation: "read blob \(sha256)", message: "bytes \(wanted) are not within the \(size) bytes of blob \(sha256)")
