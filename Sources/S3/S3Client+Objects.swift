@@ -45,6 +45,7 @@ extension S3Client {
     public func putObject(key: String, payload: Payload, contentType: String = "application/octet-stream") async throws(S3Error) {
         let checksum = Data64.encode(payload.sha256)
         let response = try await send(.PUT, key: key, headers: [("content-type", contentType), ("x-amz-checksum-sha256", checksum)], payload: payload)
+        await Self.discardBody(response)
         try Self.expectChecksum(checksum, in: response, what: "PUT \(key)")
     }
 
@@ -64,6 +65,7 @@ extension S3Client {
         let response = try await send(
             .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
             headers: [("x-amz-checksum-sha256", checksum)], payload: payload)
+        await Self.discardBody(response)
         try Self.expectChecksum(checksum, in: response, what: "part \(number) of \(key)")
         guard let eTag = response.headers.first(name: "etag") else {
             throw S3Error(.invalidResponse, "the object store took part \(number) of \(key) without an ETag")
@@ -90,7 +92,7 @@ extension S3Client {
 
     /// Aborts an upload; its parts are freed. An upload already gone is not an error.
     public func abortMultipartUpload(key: String, uploadID: String) async throws(S3Error) {
-        _ = try await send(.DELETE, key: key, query: [("uploadId", uploadID)], allowingNotFound: true)
+        await Self.discardBody(try await send(.DELETE, key: key, query: [("uploadId", uploadID)], allowingNotFound: true))
     }
 
     /// The multipart uploads begun under `prefix` and not finished.
@@ -129,7 +131,10 @@ extension S3Client {
         var headers: [(name: String, value: String)] = []
         if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
         let response = try await send(.GET, key: key, headers: headers, allowingNotFound: true)
-        if response.status == .notFound { return nil }
+        if response.status == .notFound {
+            await Self.discardBody(response)
+            return nil
+        }
         let length = response.headers.first(name: "content-length").flatMap { Int($0) }
         var objectSize = length
         if let contentRange = response.headers.first(name: "content-range"), let slash = contentRange.lastIndex(of: "/") {
@@ -146,7 +151,7 @@ extension S3Client {
 
     /// Removes `key`; an object already gone is not an error.
     public func deleteObject(key: String) async throws(S3Error) {
-        _ = try await send(.DELETE, key: key, allowingNotFound: true)
+        await Self.discardBody(try await send(.DELETE, key: key, allowingNotFound: true))
     }
 
     /// Every object under `prefix`, a page of up to 1,000 at a time.
@@ -173,7 +178,7 @@ extension S3Client {
     /// Creates the bucket (for tests and first runs); one that exists and is ours is not an error.
     public func createBucket() async throws(S3Error) {
         do {
-            _ = try await send(.PUT, key: nil)
+            await Self.discardBody(try await send(.PUT, key: nil))
         } catch where error.code == "BucketAlreadyOwnedByYou" || error.code == "BucketAlreadyExists" {
             return
         }

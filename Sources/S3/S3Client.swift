@@ -160,6 +160,12 @@ public final class S3Client: Sendable {
         }
     }
 
+    /// Reads the rest of an answer whose body is not needed (a PUT's, a DELETE's), so that its
+    /// connection goes back to the pool rather than being closed and opened anew.
+    static func discardBody(_ response: HTTPClientResponse) async {
+        _ = try? await response.body.collect(upTo: 1 << 20)
+    }
+
     /// The whole body of a small answer (an XML document).
     static func document(_ response: HTTPClientResponse, what: String) async throws(S3Error) -> String {
         do {
