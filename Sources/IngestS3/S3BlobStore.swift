@@ -1,8 +1,6 @@
 public import Ingest
 import Crypto
 import MultipartNIO
-import NIOCore
-import AsyncHTTPClient
 public import S3
 
 #if canImport(Glibc)
@@ -13,189 +11,154 @@ import Musl
 import Darwin
 #endif
 
-/// Blobs in an S3-compatible bucket, one object per distinct content at
-/// `PREFIX/blobs/<sha256>`.
+/// Blobs in an S3-compatible bucket (layout: ``S3BlobLayout``).
 ///
 /// An upload is written to the local spool first, hashed whole and in ``partSize`` segments as
-/// it arrives. ``publish(_:)`` asks whether the object exists (equal content is not stored
-/// twice), and sends the others with their SHA-256 for the service to verify
-/// (`x-amz-checksum-sha256`): in one PUT up to ``partSize``, else as a multipart upload whose
-/// every part carries its own checksum, completed only when all are in (an incomplete upload is
-/// invisible, and aborted on failure or by ``sweepAbandonedWrites(olderThan:)``). It returns once
-/// the service has acknowledged every blob.
+/// it arrives. A blob smaller than a part is sent in one PUT at `blobs/<sha256>` when
+/// ``publish(_:)`` has found no equal content stored. A larger one is sent while it arrives: its
+/// first full segment begins a multipart upload to `streams/<random id>`, and every segment is
+/// sent as a part as soon as it is written (``StreamedBlobUpload``), each with its SHA-256 for
+/// the service to verify (`x-amz-checksum-sha256`). ``publish(_:)`` then sends the last part,
+/// completes the upload and links the digest to the stream (`links/<sha256>.<id>`), or aborts it
+/// when equal content is already stored. It returns once the service has acknowledged every
+/// blob; an upload that fails is aborted in the store, and what a crash leaves is cleaned up by
+/// ``sweepAbandonedWrites(olderThan:)``.
 public struct S3BlobStore: BlobStore {
     public let client: S3Client
     public let spool: BlobSpool
+    public let layout: S3BlobLayout
     /// Bytes per multipart part, and the most sent in one PUT.
     public let partSize: Int
-    /// Parts (or single blobs) in flight at once.
+    /// Parts in flight at once for one blob, and blobs published at once.
     public let concurrency: Int
+    /// How long a multipart upload to `streams/` may stay unfinished before a sweep aborts it: as
+    /// long as the slowest client may take to send a blob, not just the grace period.
+    public let longestUpload: Duration
+    let streamed = StreamedBlobUploads()
 
     /// A store in `client`'s bucket, spooling uploads in `spoolDirectory`.
-    public init(client: S3Client, spoolDirectory: String, partSize: Int = 16 << 20, concurrency: Int = 4) throws(StorageError) {
+    public init(
+        client: S3Client, spoolDirectory: String, partSize: Int = 16 << 20, concurrency: Int = 4,
+        longestUpload: Duration = .seconds(24 * 3600)
+    ) throws(StorageError) {
         precondition(partSize >= 5 << 20, "S3 parts but the last are 5 MiB at least")
         self.client = client
         self.partSize = partSize
         self.concurrency = max(1, concurrency)
+        self.longestUpload = longestUpload
+        layout = S3BlobLayout(location: client.configuration.location)
         spool = try BlobSpool(directory: spoolDirectory)
     }
 
     var location: S3Location { client.configuration.location }
 
-    func key(of sha256: String) -> String {
-        precondition(BlobDigest.isValid(sha256), "a blob key is made from a SHA-256 hex digest only")
-        return location.key("blobs/\(sha256)")
-    }
+    /// Uploads in flight to `streams/` whose blob is not yet published or discarded.
+    public var streamsInFlight: Int { streamed.count }
 
     public func makeWriter(fileSizeLimit: Int?) throws(StorageError) -> BlobWriter {
-        try spool.makeWriter(fileSizeLimit: fileSizeLimit, segmentSize: partSize)
+        let upload = StreamedBlobUpload(client: client, layout: layout, concurrency: concurrency, registry: streamed)
+        return try spool.makeWriter(fileSizeLimit: fileSizeLimit, segmentSize: partSize, observer: upload)
+    }
+
+    public func discard(_ blob: WrittenBlob) {
+        streamed.remove(blob.temporaryPath)?.abandon()
+        spool.discard(blob)
     }
 
     // MARK: - Writing
 
     public func publish(_ blobs: [WrittenBlob]) async throws(StorageError) -> [StoredBlob] {
+        let uploads = blobs.map { streamed.remove($0.temporaryPath) }
         defer { for blob in blobs { spool.discard(blob) } }
         do {
             return try await withThrowingTaskGroup(of: (Int, StoredBlob).self) { group in
                 var stored: [StoredBlob?] = Array(repeating: nil, count: blobs.count)
                 for (index, blob) in blobs.enumerated() {
                     if index >= concurrency, let (done, result) = try await group.next() { stored[done] = result }
-                    group.addTask { (index, try await publish(blob)) }
+                    let upload = uploads[index]
+                    group.addTask {
+                        if let upload { return (index, try await publish(blob, streamedBy: upload)) }
+                        return (index, try await publish(blob))
+                    }
                 }
                 for try await (done, result) in group { stored[done] = result }
                 return stored.map { $0! }
             }
-        } catch let error as S3Error {
-            throw Self.storageError(error, operation: "store a blob")
-        } catch let error as StorageError {
-            throw error
         } catch {
+            // The streams of blobs not reached are aborted (a no-op for those already finished).
+            for upload in uploads { upload?.abandon() }
+            if let error = error as? S3Error { throw Self.storageError(error, operation: "store a blob") }
+            if let error = error as? StorageError { throw error }
             throw StorageError(.io, operation: "store a blob", message: "storing a blob failed: \(error)")
         }
     }
 
+    /// A blob that began no stream (smaller than a part): one checked PUT, unless stored.
     private func publish(_ blob: WrittenBlob) async throws -> StoredBlob {
-        let key = key(of: blob.sha256)
-        if let existing = try await client.headObject(key: key), existing.size == blob.size {
+        if try await isStored(blob) {
             return StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: true)
         }
-        if blob.size <= partSize {
-            try await client.putObject(key: key, payload: Self.payload(blob.temporaryPath, 0..<blob.size, sha256: blob.digest))
-        } else {
-            try await uploadInParts(blob, key: key)
-        }
+        try await client.putObject(key: layout.blob(blob.sha256), payload: Self.payload(blob.temporaryPath, 0..<blob.size, sha256: blob.digest, client: client))
         return StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: false)
     }
 
-    private func uploadInParts(_ blob: WrittenBlob, key: String) async throws {
-        let ranges = stride(from: 0, to: blob.size, by: partSize).map { $0..<min($0 + partSize, blob.size) }
-        // This store's writers hash every part as it arrives (makeWriter).
-        precondition(blob.segmentSize == partSize && blob.segmentDigests.count == ranges.count, "a blob written by this store's writer")
-        let digests = blob.segmentDigests
-        let uploadID = try await client.createMultipartUpload(key: key)
+    /// A blob whose parts went out while it arrived: completed and linked under its digest, or
+    /// aborted if equal content is stored. The stream is claimed meanwhile (``S3BlobLayout``).
+    private func publish(_ blob: WrittenBlob, streamedBy upload: StreamedBlobUpload) async throws -> StoredBlob {
+        if try await isStored(blob) {
+            await upload.abort()
+            return StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: true)
+        }
+        let claim = layout.claim(upload.id)
         do {
-            let parts = try await withThrowingTaskGroup(of: S3UploadedPart.self) { group in
-                var parts: [S3UploadedPart] = []
-                for (index, range) in ranges.enumerated() {
-                    if index >= concurrency, let part = try await group.next() { parts.append(part) }
-                    let payload = Self.payload(blob.temporaryPath, range, sha256: digests[index])
-                    group.addTask { try await client.uploadPart(key: key, uploadID: uploadID, number: index + 1, payload: payload) }
-                }
-                for try await part in group { parts.append(part) }
-                return parts
-            }
-            try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+            try await client.putObject(key: claim, payload: S3Client.Payload([]))
         } catch {
-            // Best effort: what is left is aborted by the next start-up sweep.
-            try? await client.abortMultipartUpload(key: key, uploadID: uploadID)
+            await upload.abort()
             throw error
         }
+        do {
+            try await upload.complete(blob)
+        } catch {
+            try? await client.deleteObject(key: claim)
+            throw error
+        }
+        let link = layout.link(blob.sha256, stream: upload.id)
+        do {
+            try await client.putObject(key: link, payload: S3Client.Payload([]))
+            // A sweep that took the stream for an orphan before the link was seen would have removed it.
+            guard let stream = try await client.headObject(key: upload.key), stream.size == blob.size else {
+                throw S3Error(.unavailable, "stream \(upload.id) of blob \(blob.sha256) was removed while it was linked")
+            }
+        } catch {
+            try? await client.deleteObject(key: link)
+            try? await client.deleteObject(key: upload.key)
+            try? await client.deleteObject(key: claim)
+            throw error
+        }
+        // A claim left behind is harmless: it only delays a sweep, which removes it in time.
+        try? await client.deleteObject(key: claim)
+        return StoredBlob(sha256: blob.sha256, size: blob.size, wasAlreadyStored: false)
     }
 
-    static func payload(_ path: String, _ range: Range<Int>, sha256: SHA256Digest) -> S3Client.Payload {
+    /// Whether `blob`'s content is stored already, in either form.
+    private func isStored(_ blob: WrittenBlob) async throws(S3Error) -> Bool {
+        guard let form = try await storedForm(of: blob.sha256) else { return false }
+        return form.size == blob.size
+    }
+
+    static func payload(_ path: String, _ range: Range<Int>, sha256: SHA256Digest, client: S3Client) -> S3Client.Payload {
         S3Client.Payload(length: range.count, sha256: sha256) {
-            .stream(FileBuffers(path: path, range: range, chunkSize: 256 << 10), length: .known(Int64(range.count)))
+            client.pacedBody(FileBuffers(path: path, range: range, chunkSize: 256 << 10), length: range.count)
         }
     }
 
-    // MARK: - Reading and removing
-
-    public func contains(_ sha256: String) async throws(StorageError) -> Bool {
-        guard BlobDigest.isValid(sha256) else { return false }
-        do throws(S3Error) {
-            return try await client.headObject(key: key(of: sha256)) != nil
-        } catch {
-            throw Self.storageError(error, operation: "look up blob \(sha256)")
-        }
-    }
-
-    public func read(_ sha256: String, range: Range<Int>?) async throws(StorageError) -> BlobContent? {
-        guard BlobDigest.isValid(sha256) else { return nil }
-        do throws(S3Error) {
-            guard let download = try await client.getObject(key: key(of: sha256), range: range) else { return nil }
-            let served = range ?? 0..<download.objectSize
-            return BlobContent(size: download.objectSize, range: served, bytes: BlobBytes(download.body))
-        } catch {
-            throw Self.storageError(error, operation: "read blob \(sha256)")
-        }
-    }
-
-    /// Downloads the blob into the spool through a ``BlobWriter``, which hashes it on the way:
-    /// a copy that is not the blob's content is refused before `body` sees it.
-    public func withLocalFile<Result: Sendable>(_ sha256: String, _ body: (String) async throws -> Result) async throws -> Result {
-        guard let content = try await read(sha256, range: nil) else {
-            throw StorageError(.io, operation: "read blob \(sha256)", message: "blob \(sha256) is not in \(location)")
-        }
-        let writer = try spool.makeWriter()
-        for try await buffer in content.bytes {
-            try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in try writer.write(bytes) }
-        }
-        let copy = try writer.close()
-        defer { spool.discard(copy) }
-        guard copy.sha256 == sha256 else {
-            throw StorageError(.rejected, operation: "read blob \(sha256)", message: "the bytes \(location) sent for blob \(sha256) have SHA-256 \(copy.sha256)")
-        }
-        return try await body(copy.temporaryPath)
-    }
-
-    public func remove(_ sha256: String) async throws(StorageError) {
-        guard BlobDigest.isValid(sha256) else { return }
-        do throws(S3Error) {
-            try await client.deleteObject(key: key(of: sha256))
-        } catch {
-            throw Self.storageError(error, operation: "remove blob \(sha256)")
-        }
-    }
-
-    public func listBlobs() async throws(StorageError) -> [BlobListing] {
-        let prefix = location.key("blobs/")
-        do throws(S3Error) {
-            return try await client.listObjects(prefix: prefix).compactMap { object in
-                let name = String(object.key.dropFirst(prefix.count))
-                return object.key.hasPrefix(prefix) && BlobDigest.isValid(name) ? BlobListing(sha256: name, storedAt: object.lastModified) : nil
-            }
-        } catch {
-            throw Self.storageError(error, operation: "list blobs")
-        }
-    }
-
-    /// Aborts the multipart uploads under `PREFIX/blobs/` begun more than `age` ago: a node
-    /// that crashed while publishing left them.
-    public func sweepAbandonedWrites(olderThan age: Duration) async throws(StorageError) -> Int {
-        let cutoff = Int(time(nil)) - Int(age.components.seconds)
-        do throws(S3Error) {
-            var aborted = 0
-            for upload in try await client.pendingUploads(prefix: location.key("blobs/")) where upload.initiated <= cutoff {
-                try await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
-                aborted += 1
-            }
-            return aborted
-        } catch {
-            throw Self.storageError(error, operation: "abort abandoned uploads")
-        }
+    /// Returns once the uploads of discarded blobs are aborted in the store (or failed to be).
+    public func waitForAbortedUploads() async {
+        await streamed.waitForAborts()
     }
 
     public func shutdown() async {
+        await streamed.waitForAborts()
         try? await client.shutdown()
     }
 

@@ -54,7 +54,8 @@ public struct IntakeNode: Sendable {
         public var unreferencedBlobsRemoved: Int
         /// `Idempotency-Key` claims this node's killed process left in flight, released.
         public var abandonedIdempotencyClaims: Int
-        /// Writes to the blob store that a crash cut short (unfinished multipart uploads), aborted.
+        /// Writes to the blob store that a crash cut short (unfinished multipart uploads, streams
+        /// never linked to a digest), cleaned up.
         public var abandonedBlobWrites: Int
     }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ingest
+import IngestS3
 import S3
 import Testing
 
@@ -60,10 +61,17 @@ import Testing
         let straddling = (5 << 20) - 10..<(5 << 20) + 10
         #expect(try await collect(try #require(try await fixture.store.read(written.sha256, range: straddling))) == Array(bytes[straddling]))
         if let client = fixture.client {
-            // Three parts, each checked by the service: S3 keeps the checksum of their checksums.
-            let info = try #require(try await client.headObject(key: client.configuration.location.key("blobs/\(written.sha256)"), checksum: true))
+            // Sent as it arrived, under a stream that one link names: three parts, each checked by
+            // the service, which keeps the checksum of their checksums; nothing else left behind.
+            let layout = S3BlobLayout(location: client.configuration.location)
+            let links = try await client.listObjects(prefix: layout.links(of: written.sha256))
+            let link = try #require(links.count == 1 ? layout.parseLink(links[0].key) : nil)
+            let info = try #require(try await client.headObject(key: layout.stream(link.id), checksum: true))
             #expect(info.size == bytes.count)
             #expect(info.checksumSHA256?.hasSuffix("-3") == true)
+            #expect(try await client.headObject(key: layout.blob(written.sha256)) == nil, "not sent a second time whole")
+            #expect(try await client.listObjects(prefix: layout.claimsPrefix).isEmpty)
+            #expect(try await client.pendingUploads(prefix: client.configuration.location.key("")).isEmpty)
         }
     }
 

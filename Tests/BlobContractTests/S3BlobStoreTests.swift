@@ -30,16 +30,19 @@ struct S3BlobStoreTests {
         let fixture = try await BlobBackend.s3.open(partSize: 5 << 20)
         defer { fixture.close() }
         let written = try fixture.write(sampleBytes(11 << 20, seed: 8))
+        // Two full parts went out while the blob was written; the last, sent by the publish, changes.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: written.temporaryPath))
-        try handle.seek(toOffset: 6 << 20)
+        try handle.seek(toOffset: (10 << 20) + 100)
         handle.write(Data([0x00, 0x01]))
         try handle.close()
         var failure: StorageError?
         do { _ = try await fixture.store.publish([written]) } catch { failure = error }
         #expect(failure?.code == .rejected)
         let client = try #require(fixture.client)
-        #expect(try await client.pendingUploads(prefix: client.configuration.location.key("blobs/")).isEmpty)
+        #expect(try await client.pendingUploads(prefix: client.configuration.location.key("")).isEmpty)
+        #expect(try await client.listObjects(prefix: client.configuration.location.key("")).isEmpty, "no stream, link or claim")
         #expect(try await !fixture.store.contains(written.sha256))
+        #expect(fixture.spoolFiles.isEmpty)
     }
 
     @Test func anUnreachableServiceIsUnavailableAfterItsRetriesAndTheSpoolIsCleared() async throws {

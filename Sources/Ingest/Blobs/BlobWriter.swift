@@ -55,6 +55,34 @@ public struct WrittenBlob: Sendable, Hashable {
     public var segmentDigests: [SHA256Digest]
 }
 
+/// A full segment of a blob being written (``BlobSpool/makeWriter(fileSizeLimit:segmentSize:observer:)``):
+/// which bytes of the spooled file it is, and their SHA-256.
+public struct BlobSegment: Sendable, Hashable {
+    /// Its place among the blob's segments, from 0.
+    public var index: Int
+    /// Its bytes in the blob, and in the file at ``path``.
+    public var range: Range<Int>
+    public var sha256: SHA256Digest
+    /// The spooled file.
+    public var path: String
+
+    public init(index: Int, range: Range<Int>, sha256: SHA256Digest, path: String) {
+        self.index = index
+        self.range = range
+        self.sha256 = sha256
+        self.path = path
+    }
+}
+
+/// Follows a blob while it is written, so a store can send its segments on before the upload
+/// ends (an object store's multipart upload).
+public protocol BlobWriteObserver: Sendable {
+    /// A full segment is in the spooled file; called on the writer's task, so it must return quickly.
+    func segmentWritten(_ segment: BlobSegment)
+    /// The writer was discarded, failed or dropped before it was closed: the blob will not be published.
+    func writeAbandoned()
+}
+
 /// Writes one blob: bytes go to a temporary file as they arrive (no copy beyond the kernel's),
 /// hashed on the way. ``sync()`` makes them durable; ``close()`` leaves that to the publish. A
 /// writer that is dropped before either removes its temporary file.
@@ -69,6 +97,9 @@ public final class BlobWriter {
     private var segmentHasher = SHA256()
     private var segmentFill = 0
     private var segmentDigests: [SHA256Digest] = []
+    /// Told of each full segment once its bytes are in the file.
+    private let observer: (any BlobWriteObserver)?
+    private var segmentsReported = 0
     private var finished = false
     /// Bytes written so far.
     public private(set) var size = 0
@@ -79,9 +110,11 @@ public final class BlobWriter {
     /// to do and hashing overlaps with the disk.
     private static let writebackInterval = 8 << 20
 
-    init(descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?) {
+    init(descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?, observer: (any BlobWriteObserver)?) {
         precondition(segmentSize.map { $0 > 0 } ?? true, "segments have bytes")
+        precondition(observer == nil || segmentSize != nil, "an observer is told of segments")
         self.segmentSize = segmentSize
+        self.observer = observer
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.fileSizeLimit = fileSizeLimit
@@ -91,6 +124,7 @@ public final class BlobWriter {
         if !finished {
             _ = systemClose(descriptor)
             unlink(temporaryPath)
+            observer?.writeAbandoned()
         }
     }
 
@@ -113,6 +147,7 @@ public final class BlobWriter {
             written += result
         }
         size += bytes.count
+        if let observer, let segmentSize { reportSegments(to: observer, segmentSize: segmentSize) }
         unflushed += bytes.count
         if unflushed >= Self.writebackInterval {
             Self.startWriteback(descriptor, upTo: size)
@@ -132,6 +167,18 @@ public final class BlobWriter {
                 segmentHasher = SHA256()
                 segmentFill = 0
             }
+        }
+    }
+
+    /// Tells `observer` of the segments completed by the last write, now that their bytes are
+    /// in the file.
+    private func reportSegments(to observer: any BlobWriteObserver, segmentSize: Int) {
+        while segmentsReported < segmentDigests.count {
+            let start = segmentsReported * segmentSize
+            observer.segmentWritten(BlobSegment(
+                index: segmentsReported, range: start..<start + segmentSize, sha256: segmentDigests[segmentsReported],
+                path: temporaryPath))
+            segmentsReported += 1
         }
     }
 
@@ -161,6 +208,7 @@ public final class BlobWriter {
             if systemClose(descriptor) != 0 { throw StorageError.systemCall("close \(shortPath)") }
         } catch {
             unlink(temporaryPath)
+            observer?.writeAbandoned()
             throw error
         }
         return WrittenBlob(
@@ -174,6 +222,7 @@ public final class BlobWriter {
         finished = true
         _ = systemClose(descriptor)
         unlink(temporaryPath)
+        observer?.writeAbandoned()
     }
 
     private var shortPath: String { "tmp/" + (temporaryPath.split(separator: "/").last.map(String.init) ?? "") }
