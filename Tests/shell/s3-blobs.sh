@@ -5,7 +5,8 @@
 # an upload lands as one object with the right SHA-256 (checked with awscli's head-object
 # --checksum-mode ENABLED), is served back whole and in a range through /content and processed
 # by a worker, and is gone from the bucket once deleted; one larger than a part goes to a stream
-# as it arrives, in parts SeaweedFS checked, linked to its digest, and is gone once deleted. SeaweedFS killed in the middle of an
+# as it arrives, in parts SeaweedFS checked, linked to its digest, and is gone once deleted (its
+# multipart upload aborted if its client goes away mid-body). SeaweedFS killed in the middle of an
 # upload: 503 with Retry-After, nothing recorded, nothing left in tmp/; uploads succeed again
 # once it is back. Ends with "N passed, M failed".
 set -uo pipefail
@@ -97,6 +98,17 @@ deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/documents/$larg
 check "DELETE is 204" test "$deleted" = 204
 check "its link and its stream are gone from the bucket" \
     test "$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/links/ --query 'length(Contents || `[]`)')$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/streams/ --query 'length(Contents || `[]`)')" = 00
+
+# A client gone in the middle of a large upload: the parts already sent are aborted in the store.
+curl -s -o /dev/null --limit-rate 8M -F "file=@$work/large.txt;type=text/plain" "$url/uploads" &
+gone=$!
+uploads() { s3 s3api list-multipart-uploads --bucket "$bucket" --prefix docs/streams/ --query 'length(Uploads || `[]`)'; }
+for _ in $(seq 1 200); do [[ $(uploads) == 1 ]] && break; sleep 0.1; done
+check "a large upload has begun a multipart upload before its body ended" test "$(uploads)" = 1
+kill $gone; wait $gone 2>/dev/null
+aborted() { for _ in $(seq 1 100); do [[ $(uploads) == 0 ]] && return 0; sleep 0.1; done; return 1; }
+check "once its client is gone, the multipart upload is aborted" aborted
+check "and nothing is left in tmp/" test -z "$(ls "$work/data/tmp")"
 rm -f "$work/large.txt" "$work/large-content"
 
 # SeaweedFS dies while an upload streams in.
