@@ -51,6 +51,7 @@ printf '%4s %12s %19s %12s %9s %16s\n' run "aws cp MB/s" "aws cp SHA256 MB/s" "i
 for run in 1 2 3; do
     make_file "$dir/a.txt" 1024
     make_file "$dir/b.txt" 1024
+    sync  # the files just made are on disk: no writeback competes with either upload
     bytes=$(stat -c %s "$dir/a.txt")
     start=$(date +%s.%N)
     aws --endpoint-url "$S3_ENDPOINT" s3 cp --quiet "$dir/a.txt" "s3://bench/aws/run-$run.txt"
