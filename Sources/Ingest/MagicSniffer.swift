@@ -38,10 +38,12 @@ public struct MagicError: Error, Sendable, CustomStringConvertible {
 /// Detects a file's type from its first bytes with libmagic.
 ///
 /// libmagic's text rules are regular expressions that cost 1–3 ms a call, so a sniff asks in the
-/// cheapest order that decides: first without the text rules (about 0.2 ms: PDF, images, Office
-/// and OpenDocument containers, executables…); for text, libmagic's built-in tests over all the
-/// bytes (JSON, CSV, charset); and only then the text rules (HTML, XML, scripts…) over the
-/// first ``textRulesLength`` bytes, where those formats announce themselves.
+/// cheapest order that decides: first libmagic's built-in tests over all the bytes (charset, JSON,
+/// CSV; about 10 µs for 4 KiB), which say whether the bytes are text; text that is not yet decided
+/// then goes through all the rules (HTML, XML, scripts…, and binary formats that can be all ASCII,
+/// such as PDF) over the first ``textRulesLength`` bytes, where those formats announce themselves;
+/// anything else through the binary rules only (about 0.2 ms: PDF, images, Office and OpenDocument
+/// containers, executables…).
 ///
 /// libmagic handles are not thread-safe, and loading the database costs milliseconds: the sniffer
 /// opens a pool of handles once, each with the database loaded, and lends one to each caller.
@@ -106,20 +108,27 @@ public final class MagicSniffer: Sendable {
         defer { release(handle) }
         return prefix.withUnsafeBytes { bytes in
             let bytes = UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.maximumSniffLength))
-            let binary = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_TEXT, bytes)
-            guard binary.mimeType == "application/octet-stream", binary.charset != "binary" || bytes.isEmpty else {
-                // A charset means nothing for a binary format (libmagic says "unknown-8bit" for a
-                // PDF with high bytes); keep it only for textual formats such as JSON or XML.
-                let textual = binary.mimeType.hasPrefix("text/") || binary.mimeType.hasSuffix("json") || binary.mimeType.hasSuffix("xml")
-                return textual ? binary : SniffedType(mimeType: binary.mimeType, charset: "binary")
-            }
-            // Text: the built-in tests over everything, then the text rules over the start.
+            // libmagic's built-in tests first (about 10 µs for 4 KiB): the encoding says whether this is text.
             let builtIn = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_SOFT, bytes)
-            guard builtIn.mimeType == "text/plain" else { return builtIn }
-            let rules = Self.ask(handle, Self.mime, UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.textRulesLength)))
-            guard rules.mimeType.hasPrefix("text/") || rules.mimeType.hasPrefix("application/") else { return builtIn }
-            return SniffedType(mimeType: rules.mimeType, charset: builtIn.charset)
+            guard bytes.isEmpty || builtIn.charset == nil || builtIn.charset == "binary" else {
+                // Text: JSON, CSV… are decided; for the rest the rules (text and binary: a PDF may be
+                // all ASCII) over the start, where such formats announce themselves.
+                guard builtIn.mimeType == "text/plain" else { return builtIn }
+                let rules = Self.ask(handle, Self.mime, UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.textRulesLength)))
+                guard rules.mimeType.hasPrefix("text/") || rules.mimeType.hasPrefix("application/") else { return builtIn }
+                return Self.isTextual(rules.mimeType)
+                    ? SniffedType(mimeType: rules.mimeType, charset: builtIn.charset) : SniffedType(mimeType: rules.mimeType, charset: "binary")
+            }
+            // Not text (or empty): the binary rules over everything.
+            let binary = Self.ask(handle, Self.mime | MAGIC_NO_CHECK_TEXT, bytes)
+            // A charset means nothing for a binary format (libmagic says "unknown-8bit" for a PDF
+            // with high bytes); keep it only for textual formats such as JSON or XML.
+            return Self.isTextual(binary.mimeType) ? binary : SniffedType(mimeType: binary.mimeType, charset: "binary")
         }
+    }
+
+    private static func isTextual(_ mimeType: String) -> Bool {
+        mimeType.hasPrefix("text/") || mimeType.hasSuffix("json") || mimeType.hasSuffix("xml")
     }
 
     private static func ask(_ handle: Handle, _ flags: Int32, _ bytes: UnsafeRawBufferPointer) -> SniffedType {

@@ -125,6 +125,16 @@ import Testing
         #expect(sniffed.charset == "us-ascii")
     }
 
+    @Test func binaryFormatsThatAreAllASCIIAreFoundInTextToo() async {
+        // Text to the built-in tests, which now come first: the rules pass still runs the binary rules.
+        let pdf = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" + String(repeating: "% comment line\n", count: 200) + "%%EOF\n"
+        let sniffed = await sniffer.sniff(Array(pdf.utf8))
+        #expect(sniffed.mimeType == "application/pdf")
+        #expect(sniffed.charset == "binary")
+        let postscript = "%!PS-Adobe-3.0\n%%Title: t\n" + String(repeating: "newpath 0 0 moveto 10 10 lineto stroke\n", count: 100)
+        #expect(await sniffer.sniff(Array(postscript.utf8)).mimeType == "application/postscript")
+    }
+
     @Test func longJSONIsJSON() async {
         let json = "{\"items\": [" + (0..<500).map { "{\"id\": \($0), \"name\": \"item \($0)\"}" }.joined(separator: ", ") + "]}\n"
         #expect(await sniffer.sniff(Array(json.utf8)).mimeType == "application/json")
