@@ -227,7 +227,7 @@ public final class PostgresStore: IntakeStore {
         }
     }
 
-    static func newID() -> String { UUID().uuidString.lowercased() }
+    static func newID() -> String { RandomIdentifier.uuid() }
 }
 
 extension PostgresConnection {

@@ -356,5 +356,5 @@ public final class SQLiteStore: IntakeStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 
-    private static func newID() -> String { UUID().uuidString.lowercased() }
+    private static func newID() -> String { RandomIdentifier.uuid() }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import HTTPTypes
+import Ingest
 import Hummingbird
 import Logging
 
@@ -11,7 +11,7 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: IntakeMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = UUID().uuidString.lowercased().prefix(8)
+        let id = RandomIdentifier.hex(8)
         let start = ContinuousClock.now
         func log(_ status: HTTPResponse.Status, bytes: Int?) {
             let elapsed = ContinuousClock.now - start
