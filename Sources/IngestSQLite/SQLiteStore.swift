@@ -64,21 +64,21 @@ public final class SQLiteStore: IntakeStore {
                 let sha256 = document.sha256
                 if try !WaitingForAsync.result(of: { try await blobIsPresent(sha256) }) { throw CatalogError.blobRemoved(sha256: sha256) }
             }
-            try db.execute(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
+            try db.executeCached(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
                            arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
             for (position, field) in upload.fields.enumerated() {
-                try db.execute(sql: "INSERT INTO upload_fields (upload_id, position, name, value) VALUES (?, ?, ?, ?)",
+                try db.executeCached(sql: "INSERT INTO upload_fields (upload_id, position, name, value) VALUES (?, ?, ?, ?)",
                                arguments: [uploadID, position, field.name, field.value])
             }
             for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
-                try db.execute(sql: """
+                try db.executeCached(sql: """
                     INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
                         detected_type, charset, size, sha256, status, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
                     """, arguments: [id, uploadID, position, document.fieldName, document.filename, document.filenameStar,
                                      document.declaredType, document.detectedType, document.charset, document.size,
                                      document.sha256, now.timeIntervalSince1970, now.timeIntervalSince1970])
-                try db.execute(sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
+                try db.executeCached(sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
                                arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
                 try Self.writeEvent(db, documentID: id, state: .queued, at: now)
             }
@@ -97,10 +97,10 @@ public final class SQLiteStore: IntakeStore {
     }
 
     private static func upload(_ db: Database, id: String) throws -> UploadReceipt? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id]) else { return nil }
-        let fields = try Row.fetchAll(db, sql: "SELECT name, value FROM upload_fields WHERE upload_id = ? ORDER BY position", arguments: [id])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM uploads WHERE id = ?"), arguments: [id]) else { return nil }
+        let fields = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM upload_fields WHERE upload_id = ? ORDER BY position"), arguments: [id])
             .map { UploadField(name: $0["name"], value: $0["value"]) }
-        let documents = try Row.fetchAll(db, sql: "SELECT * FROM documents WHERE upload_id = ? ORDER BY position", arguments: [id])
+        let documents = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM documents WHERE upload_id = ? ORDER BY position"), arguments: [id])
             .map(Self.document(from:))
         return UploadReceipt(
             id: row["id"], knowledgeBase: row["knowledge_base"],
@@ -343,7 +343,7 @@ public final class SQLiteStore: IntakeStore {
     }
 
     private static func writeEvent(_ db: Database, documentID: String, state: DocumentStatus, at time: Date) throws {
-        try db.execute(sql: "INSERT INTO status_events (document_id, state, time) VALUES (?, ?, ?)",
+        try db.executeCached(sql: "INSERT INTO status_events (document_id, state, time) VALUES (?, ?, ?)",
                        arguments: [documentID, state.rawValue, time.timeIntervalSince1970])
     }
 
