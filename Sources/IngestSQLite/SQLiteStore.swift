@@ -32,10 +32,19 @@ public final class SQLiteStore: IntakeStore {
         }
         Self.restrictPermissions(ofDatabaseAt: path)
         database = try DatabasePool(path: path, configuration: configuration)
+        // The pool turns WAL on after `prepareDatabase` has run, and sets its writer, the one
+        // connection that commits, to synchronous = NORMAL as it does: a commit then reached the WAL
+        // without an fsync, and a power loss could take back a row already answered 201.
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteSchema.migrator.migrate(database)
         self.clock = clock
         self.retry = retry
         self.jitter = jitter
+    }
+
+    /// The writer's `PRAGMA synchronous` (2 is FULL: every commit is fsynced before it returns).
+    var writerSynchronousMode: Int {
+        get throws { try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
     /// Creates the database file with mode 0600 if it is missing, and takes group and other access

@@ -6,6 +6,13 @@ import Testing
 
 /// A database written by an earlier Intake opens with what it holds intact.
 @Suite struct SQLiteMigrationTests {
+    @Test func everyCommitIsSyncedToDiskBeforeItReturns() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // GRDB's pool sets its writer to NORMAL (no fsync per commit in WAL mode) after our set-up ran.
+        #expect(try SQLiteStore(path: directory.path + "/intake.sqlite").writerSynchronousMode == 2, "FULL")
+    }
+
     @Test func anIdempotencyKeyCompletedBeforeV7StillReplaysItsUpload() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
