@@ -8,7 +8,9 @@ public import Ingest
 /// One method per action, each one transaction. SQLite has a single writer, so claiming the
 /// oldest job in a write transaction is already exclusive.
 public final class SQLiteStore: IntakeStore {
-    private let database: DatabasePool
+    let database: DatabasePool
+    /// Uploads recorded together share a transaction and its fsync.
+    let uploadCommits: GroupCommit<UploadReceipt>
     let clock: any IngestClock
     private let retry: RetryPolicy
     private let jitter: @Sendable () -> Double
@@ -36,6 +38,7 @@ public final class SQLiteStore: IntakeStore {
         // connection that commits, to synchronous = NORMAL as it does: a commit then reached the WAL
         // without an fsync, and a power loss could take back a row already answered 201.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        uploadCommits = GroupCommit(writer: database)
         try SQLiteSchema.migrator.migrate(database)
         self.clock = clock
         self.retry = retry
@@ -66,7 +69,7 @@ public final class SQLiteStore: IntakeStore {
         let now = clock.now
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
-        return try await Self.mappingStorageFull { try await database.write { db in
+        return try await Self.mappingStorageFull { try await uploadCommits.submit { db in
             // SQLite's writer is a thread of its own: it waits for the blob store here, so that
             // no release of these digests slips in between the check and the commit.
             for document in upload.documents {
