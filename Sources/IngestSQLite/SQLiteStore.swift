@@ -69,6 +69,17 @@ public final class SQLiteStore: IntakeStore {
         let now = clock.now
         let uploadID = Self.newID()
         let documentIDs = upload.documents.map { _ in Self.newID() }
+        // The receipt is what the rows hold (times as the REAL columns keep them), not read back.
+        let time = Date(timeIntervalSince1970: now.timeIntervalSince1970)
+        let receipt = UploadReceipt(
+            id: uploadID, knowledgeBase: upload.knowledgeBase, createdAt: time, fields: upload.fields,
+            documents: zip(upload.documents, documentIDs).map { document, id in
+                DocumentRecord(
+                    id: id, uploadID: uploadID, fieldName: document.fieldName, filename: document.filename,
+                    filenameStar: document.filenameStar, declaredType: document.declaredType, detectedType: document.detectedType,
+                    charset: document.charset, size: document.size, sha256: document.sha256, status: .queued, error: nil,
+                    createdAt: time, updatedAt: time)
+            })
         return try await Self.mappingStorageFull { try await uploadCommits.submit { db in
             // SQLite's writer is a thread of its own: it waits for the blob store here, so that
             // no release of these digests slips in between the check and the commit.
@@ -93,9 +104,6 @@ public final class SQLiteStore: IntakeStore {
                 try db.executeCached(sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
                                arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
                 try Self.writeEvent(db, documentID: id, state: .queued, at: now)
-            }
-            guard let receipt = try Self.upload(db, id: uploadID) else {
-                preconditionFailure("an upload just inserted is readable in its transaction")
             }
             if let idempotency {
                 try Self.completeIdempotency(db, idempotency, upload: upload, uploadID: uploadID)
