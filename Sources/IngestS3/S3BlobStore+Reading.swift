@@ -2,14 +2,6 @@ public import Ingest
 import NIOCore
 import S3
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// How a blob is kept: one object at `blobs/<sha256>`, or a stream named by a link.
 enum StoredBlobForm: Sendable, Hashable {
     case whole(size: Int)

@@ -27,16 +27,12 @@ public final class SQLiteStore: IntakeStore {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // WAL keeps readers off the writer's back; NORMAL is durable in WAL mode across
-            // application crashes, and FULL also across power loss: we want the latter.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         Self.restrictPermissions(ofDatabaseAt: path)
         database = try DatabasePool(path: path, configuration: configuration)
-        // The pool turns WAL on after `prepareDatabase` has run, and sets its writer, the one
-        // connection that commits, to synchronous = NORMAL as it does: a commit then reached the WAL
-        // without an fsync, and a power loss could take back a row already answered 201.
+        // WAL keeps readers off the writer's back. NORMAL, which the pool sets on its writer (the
+        // one connection that commits) when it turns WAL on, is durable across application
+        // crashes only; FULL also across power loss, which a 201 promises. Set after the pool
+        // opens: set in `prepareDatabase`, the pool's own NORMAL came after it.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         uploadCommits = GroupCommit(writer: database)
         try SQLiteSchema.migrator.migrate(database)

@@ -7,14 +7,9 @@
 # the limit (--max-connections 1000), running out of descriptors refuses uploads but never crashes
 # the server. Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: descriptor-limit.sh INTAKE_BINARY}
 work=$(mktemp -d /tmp/intake-fds-XXXXXX)
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 server=
 cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -56,7 +51,7 @@ for s in sockets:
 PY
 }
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 prlimit --nofile=256:256 "$intake" serve --port "$port" --data-dir "$work/a" --workers 0 >"$work/a.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -68,7 +63,7 @@ healthy_after() { for _ in $(seq 1 100); do curl -fso /dev/null "http://127.0.0.
 check "/healthz answers after the flood" healthy_after "$port"
 kill "$server"; wait "$server" 2>/dev/null; server=
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 prlimit --nofile=256:256 "$intake" serve --port "$port" --data-dir "$work/b" --workers 0 --max-connections 1000 >"$work/b.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -80,5 +75,4 @@ check "and answers /healthz once the clients are gone" healthy_after "$port"
 empty_after() { for _ in $(seq 1 100); do [[ -z $(ls -A "$1") ]] && return 0; sleep 0.1; done; return 1; }
 check "and leaves nothing in tmp/" empty_after "$work/b/tmp"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

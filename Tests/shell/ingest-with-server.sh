@@ -8,14 +8,13 @@
 # restarted mid-run (the run retries and finishes); --data-dir, straight into a local data
 # directory; and a file over the server's limit (413). Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: ingest-with-server.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 docs=$here/Fixtures/documents
 work=$(mktemp -d /tmp/intake-ingest-XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
-passed=0
-failed=0
 
 start_server() {
     "$intake" serve --port "$port" --data-dir "$work/data" >>"$work/server.log" 2>&1 &
@@ -26,10 +25,6 @@ cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 start_server
 
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 documents() {  # documents [QUERY]: how many documents the server lists
     curl -s "$base/documents?limit=1000${1:+&$1}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))'
 }
@@ -160,5 +155,4 @@ f = json.loads(open(sys.argv[1]).readline())
 assert f["status"] == "failed" and f["attempts"] == 1, f
 assert f["error"] == "413 limit_exceeded: the body is 3200197 bytes; the limit is 1000000", f' "$work/large.jsonl"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

@@ -10,19 +10,14 @@
 # upload: 503 with Retry-After, nothing recorded, nothing left in tmp/; uploads succeed again
 # once it is back. Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: s3-blobs.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../.ci/seaweedfs.sh"
 work=$(mktemp -d /tmp/intake-s3-blobs-XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 url=http://127.0.0.1:$port
 bucket=intake-shell
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 server=
 cleanup() {
     kill $server 2>/dev/null
@@ -132,5 +127,4 @@ status=$(curl -s -o "$work/again.json" -w '%{http_code}' -F "file=@$work/handboo
 check "once SeaweedFS is back, uploads are 201 again" test "$status" = 201
 present() { s3 s3api head-object --bucket "$bucket" --key "docs/blobs/$sha" >/dev/null 2>&1; }
 check "and the object is there again" present
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

@@ -6,14 +6,13 @@
 # (415), a truncated body (400), a file over the limit (413), a body large enough for curl to
 # send Expect: 100-continue; and checks that GET /documents/{id}/content returns the exact bytes. Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: serve-with-curl.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 docs=$here/Fixtures/documents
 work=$(mktemp -d /tmp/intake-shell-XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
-passed=0
-failed=0
 
 "$intake" serve --port "$port" --data-dir "$work/data" --max-file-bytes 2000000 --idle-timeout 2 >"$work/server.log" 2>&1 &
 server=$!
@@ -21,10 +20,6 @@ cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 status_of() { curl -s -o "$work/body.json" -w '%{http_code}' "$@"; }
 field() { python3 -c "import json,sys; d=json.load(open('$work/body.json')); print(eval(sys.argv[1]))" "$1"; }
 
@@ -159,5 +154,4 @@ server=$!
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 check "the cancelled upload was not recorded" test "$(curl -s "$base/documents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["documents"]))')" = 5
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

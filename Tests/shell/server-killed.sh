@@ -6,16 +6,11 @@
 # is there with its bytes, every recorded document's content can be read, and tmp/ is empty.
 # Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: server-killed.sh INTAKE_BINARY}
 work=$(mktemp -d /tmp/intake-killed-XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 server=
 client=
 cleanup() {
@@ -112,5 +107,4 @@ check "and exactly those bytes" test "$(verdict 'len(v["wrong_bytes"])')" = 0
 check "every recorded document's content can be read" test "$(verdict 'len(v["unreadable"])')" = 0
 check "at least as many documents are recorded as were answered" test "$(verdict 'v["listed"] >= v["answered"]')" = True
 check "tmp/ is empty after the restart" test -z "$(ls "$work/data/tmp")"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

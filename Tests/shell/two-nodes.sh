@@ -8,22 +8,16 @@
 # exactly once (one `processed` event each), and an event-stream reader on node A sees node B's
 # documents. Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: two-nodes.sh INTAKE_BINARY}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../.ci/postgres.sh"
 work=$(mktemp -d /tmp/intake-two-nodes-XXXXXX)
 cluster=$(mktemp -d /tmp/intake-two-nodes-postgres-XXXXXX)  # its own folder: the postgres user owns it
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port_a=$(free_port)
 port_b=$(free_port)
 a=http://127.0.0.1:$port_a
 b=http://127.0.0.1:$port_b
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 node_a=
 node_b=
 reader=
@@ -161,5 +155,4 @@ check "both nodes stopped on SIGTERM with the database down" bash -c "! kill -0 
 node_a=
 node_b=
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report

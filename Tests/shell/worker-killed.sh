@@ -7,16 +7,11 @@
 # killed while its extraction process runs pdftotext on a hostile PDF takes both with it.
 # Ends with "N passed, M failed".
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: worker-killed.sh INTAKE_BINARY}
 work=$(mktemp -d /tmp/intake-worker-XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok   $name [${SECONDS}s]"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
 document() { curl -s "$base/documents/$id" | python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 "$intake" serve --port "$port" --data-dir "$work/data" --workers 0 >"$work/server.log" 2>&1 &
@@ -84,5 +79,4 @@ worker=
 for _ in $(seq 1 100); do pgrep -f "(intake extract|pdftotext).*$marker" >/dev/null || break; sleep 0.05; done
 check "the extraction process and its pdftotext died with their worker" bash -c "! pgrep -f '(intake [e]xtract|[p]dftotext).*$marker'"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+report
