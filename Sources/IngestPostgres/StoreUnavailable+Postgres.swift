@@ -5,7 +5,7 @@ extension PostgresStore {
     /// Runs `body`, reporting a database that cannot be reached (down, restarting, out of
     /// connections) as ``StoreUnavailable`` and a full disk as ``CatalogError/storageFull``: the
     /// reasons the server answers 503 and 507 rather than 500.
-    func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    static func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as PSQLError {
@@ -13,11 +13,23 @@ extension PostgresStore {
         }
     }
 
-    /// Whether `error` means the connection is gone (the server closed it, or the network did).
+    /// Whether `error` means the connection is gone (the server closed it, or the network did),
+    /// so that nothing more, not even a rollback, can be sent on it. A statement that timed out,
+    /// a deadlock or a full disk leave the connection open, in a transaction to roll back.
     static func connectionIsLost(_ error: any Error) -> Bool {
         if error is StoreUnavailable { return true }
         guard let error = error as? PSQLError else { return false }
-        return mapped(error) is StoreUnavailable
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return true
+        case .server:
+            // Class 08 connection exceptions; 57P01-57P03 the server shutting down; 25P03 a
+            // transaction idle too long: the server ends the session with each of them.
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "25P03"].contains(state)
+        default:
+            return false
+        }
     }
 
     static func mapped(_ error: PSQLError) -> any Error {
