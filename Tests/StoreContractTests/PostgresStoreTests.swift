@@ -109,6 +109,25 @@ struct PostgresStoreTests {
         try await store.close()
     }
 
+    /// A statement the server stopped leaves its connection open, inside a failed transaction:
+    /// the store rolls that back before the connection serves anyone else.
+    @Test func aTransactionWhoseStatementTimedOutIsRolledBackBeforeItsConnectionIsReused() async throws {
+        let url = try await PostgresDatabases.create()
+        defer { Task { try? await PostgresDatabases.drop(url) } }
+        let store = try await PostgresStore.open(PostgresLocation(url: url), maximumConnections: 1)
+        await #expect(throws: StoreUnavailable.self) {
+            try await store.transaction { connection in
+                try await connection.execute("SET LOCAL statement_timeout = '10ms'", logger: store.logger)
+                try await connection.execute("SELECT pg_sleep(5)", logger: store.logger)
+            }
+        }
+        // The only connection again: a transaction left open would fail this upload ("current
+        // transaction is aborted") or hold its rows uncommitted.
+        let receipt = try await store.record(NewUpload(knowledgeBase: "kb", fields: [], documents: [document("after")]))
+        #expect(try await store.upload(id: receipt.id) == receipt)
+        try await store.close()
+    }
+
     @Test func anIdleWorkerWakesWhenAnotherNodeQueuesAJob() async throws {
         try await ContractBackend.postgres.withStore { (fixture) async throws in
             let store = try #require(fixture.store as? PostgresStore)
