@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Ingest
@@ -92,6 +93,55 @@ import Testing
         #expect(try await store.statusCounts()[.queued] == 7)
         let recorded = try await store.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM uploads") }
         #expect(recorded == 7, "the failed upload left no row; its neighbours in the batch all committed")
+    }
+
+    /// An upload whose blob could not be made durable is answered with the storage error and is
+    /// in no commit; the uploads that finished beside it share one and are all recorded.
+    @Test func anUploadWhoseBlobFailedToSyncIsNotRecordedAndItsNeighboursCommitTogether() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let contents = (0..<8).map { Array("document \($0)\n".utf8) }
+        let failing = SHA256.hash(data: contents[3]).map { String(format: "%02x", $0) }.joined()
+        let blobs = BlobStoreFailingToSync(base: try DirectoryBlobStore(root: directory.path), failing: failing)
+        let catalog = try SQLiteStore(path: directory.path + "/intake.sqlite")
+        let ingestor = Ingestor(store: blobs, sniffer: IngestHarness.sniffer, catalog: catalog)
+        let (release, held) = await holdWriter(catalog)
+        let outcomes = Task {
+            await withTaskGroup(of: (Int, Result<UploadReceipt, IngestError>).self) { group in
+                for (index, content) in contents.enumerated() {
+                    group.addTask {
+                        var body = UploadBody()
+                        body.file("doc", filename: "d\(index).txt", type: "text/plain", data: content)
+                        do throws(IngestError) {
+                            let receipt = try await ingestor.ingest(
+                                contentType: body.contentType, body: Chunks(body.finished(), size: 4096), knowledgeBase: "kb")
+                            return (index, .success(receipt))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Result<UploadReceipt, IngestError>]()) { $0[$1.0] = $1.1 }
+            }
+        }
+        // The seven good uploads wait for the writer; the failed one never asks for it.
+        await waitUntilSubmitted(catalog, 7)
+        release()
+        try await held.value
+        let results = await outcomes.value
+        guard case .failure(.storage(let error)) = results[3] else {
+            Issue.record("the upload whose blob failed to sync was answered \(String(describing: results[3]))")
+            return
+        }
+        #expect(error.code == .io)
+        let recorded = try results.filter { $0.key != 3 }.map { entry throws(IngestError) in try entry.value.get() }
+        #expect(recorded.count == 7)
+        #expect(catalog.uploadCommits.counts.submitted == 7)
+        #expect(catalog.uploadCommits.counts.commits <= 2, "the seven shared the commit after the held one")
+        #expect(try await catalog.referencedDigests() == Set(recorded.flatMap { $0.documents.map(\.sha256) }))
+        #expect(try await !catalog.referencedDigests().contains(failing))
+        #expect(try await !blobs.contains(failing))
+        #expect(directory.files(under: "tmp").isEmpty)
     }
 }
 
