@@ -182,7 +182,8 @@ public struct Ingestor: Sendable {
             let receipt = try await catalog.record(
                 NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency,
                 blobIsPresent: { try await store.contains($0) })
-            logger.info("upload ingested", metadata: [
+            // At debug: a server's access log names the upload already (its Location).
+            logger.debug("upload ingested", metadata: [
                 "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
             ])
             return receipt
