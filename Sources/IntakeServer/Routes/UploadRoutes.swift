@@ -44,7 +44,7 @@ struct UploadRoutes {
         await context.expectBody()
         guard let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!] else {
             let receipt = try await ingest(contentType: contentType, body: request.body, knowledgeBase: knowledgeBase)
-            return try Self.created(receipt)
+            return Self.created(receipt)
         }
         return try await createOnce(request, contentType: contentType, knowledgeBase: knowledgeBase, key: idempotencyKey)
     }
@@ -63,8 +63,8 @@ struct UploadRoutes {
         }
     }
 
-    private static func created(_ receipt: UploadReceipt) throws -> Response {
-        try jsonResponse(.created, APIModels.Upload(receipt), headers: [.location: "/uploads/\(receipt.id)"])
+    private static func created(_ receipt: UploadReceipt) -> Response {
+        jsonResponse(.created, bytes: APIModels.Upload(receipt).jsonBytes, headers: [.location: "/uploads/\(receipt.id)"])
     }
 
     /// `Idempotency-Key` (IETF httpapi draft): the first request with a key is processed and the
@@ -91,7 +91,7 @@ struct UploadRoutes {
                 throw APIError(.unprocessableContent, code: "idempotency_mismatch", message: "this Idempotency-Key was used with a different form (other fields or files)")
             }
             guard let receipt = try await database.upload(id: uploadID) else { throw APIError.notFound("upload \(uploadID)") }
-            var response = try Self.created(receipt)
+            var response = Self.created(receipt)
             response.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
             return response
         case .acquired:
@@ -100,7 +100,7 @@ struct UploadRoutes {
                 let receipt = try await ingest(
                     contentType: contentType, body: request.body, knowledgeBase: knowledgeBase,
                     idempotency: IdempotencyCompletion(knowledgeBase: knowledgeBase, key: key))
-                return try Self.created(receipt)
+                return Self.created(receipt)
             } catch {
                 await service.idempotencyReleases.release(knowledgeBase: knowledgeBase, key: key)
                 throw error
