@@ -114,7 +114,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The page served at GET /: HTML, CSS and JavaScript as they are written, no build step.
+            resources: [.copy("Resources/web")]
         ),
         // Our S3 client: Signature Version 4 and the object operations a blob store needs.
         .target(

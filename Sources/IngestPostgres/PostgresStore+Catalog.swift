@@ -31,8 +31,16 @@ extension PostgresStore {
         let status = query.status?.rawValue
         let sha256 = query.sha256
         let knowledgeBase = query.knowledgeBase
+        let newestFirst = query.newestFirst
         return try await withConnection { connection in
-            let rows = try await connection.rows("""
+            let rows = try await connection.rows(newestFirst ? """
+                SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                WHERE documents.seq < \(after)
+                    AND (\(status)::text IS NULL OR documents.status = \(status))
+                    AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
+                    AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                ORDER BY documents.seq DESC LIMIT \(limit + 1)
+                """ : """
                 SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
                 WHERE documents.seq > \(after)
                     AND (\(status)::text IS NULL OR documents.status = \(status))

@@ -133,7 +133,7 @@ public final class SQLiteStore: IntakeStore {
         let after = try query.positionAfter()
         let limit = query.pageSize
         return try await database.read { db in
-            var conditions = ["documents.rowid > ?"]
+            var conditions = [query.newestFirst ? "documents.rowid < ?" : "documents.rowid > ?"]
             var arguments: StatementArguments = [after]
             if let status = query.status {
                 conditions.append("documents.status = ?")
@@ -150,7 +150,7 @@ public final class SQLiteStore: IntakeStore {
             _ = arguments.append(contentsOf: [limit + 1])
             let rows = try Row.fetchAll(db, sql: """
                 SELECT documents.rowid AS position_key, documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid LIMIT ?
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
                 """, arguments: arguments)
             let page = rows.prefix(limit)
             let next = rows.count > limit ? page.last.map { DocumentQuery.cursor(after: $0["position_key"]) } : nil

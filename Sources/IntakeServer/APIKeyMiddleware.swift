@@ -4,7 +4,7 @@ import Ingest
 import Hummingbird
 import Synchronization
 
-/// Once any API key exists, every endpoint but `/healthz` needs `Authorization: Bearer KEY`, and
+/// Once any API key exists, every endpoint but `/healthz` and the page's files needs `Authorization: Bearer KEY`, and
 /// the request sees only the key's knowledge base; `/metrics`, which counts across every
 /// knowledge base, is then not served here at all (``ServerConfiguration/metricsAddress`` serves it).
 struct APIKeyMiddleware: RouterMiddleware {
@@ -30,7 +30,10 @@ struct APIKeyMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+        // Liveness, and the page's own files (no data: the page asks for a key when it needs one).
+        if request.uri.path == "/healthz" || (request.method == .get && WebPageRoutes.files[request.uri.path] != nil) {
+            return try await next(request, context)
+        }
         guard try await keysExist.check(database) else { return try await next(request, context) }
         if request.uri.path == "/metrics" {
             throw APIError(.forbidden, code: "forbidden", message: "metrics count every knowledge base's documents: with API keys they are served only on --metrics-address")

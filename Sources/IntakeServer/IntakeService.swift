@@ -55,6 +55,7 @@ public struct IntakeService: Sendable {
         router.add(middleware: BrowserBoundaryMiddleware(configuration: configuration))
         router.add(middleware: APIKeyMiddleware(database: database))
         router.get("healthz") { _, _ in "ok\n" }
+        WebPageRoutes().add(to: router)
         if configuration.metricsAddress == nil { addMetrics(to: router) }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))

@@ -109,8 +109,9 @@ enum OpenAPIDocument {
                 "404": {$ref: "#/components/responses/Error"}
           /documents:
             get:
-              summary: Documents, oldest first, a page at a time.
+              summary: Documents, oldest first (or newest first with order=newest), a page at a time.
               parameters:
+                - {name: order, in: query, schema: {type: string, enum: [oldest, newest], default: oldest}}
                 - {name: status, in: query, schema: {type: string, enum: [queued, processing, processed, failed, dead]}}
                 - {name: sha256, in: query, schema: {type: string}}
                 - {name: knowledge_base, in: query, description: "Only this knowledge base's documents (with an API key, its own only).", schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
@@ -224,7 +225,7 @@ enum OpenAPIDocument {
               summary: Document status changes as Server-Sent Events (id, event = state, data = document JSON).
               parameters:
                 - {name: Last-Event-ID, in: header, schema: {type: integer}}
-                - {name: after, in: query, schema: {type: integer}}
+                - {name: after, in: query, description: "An event id, or latest: only events from now on.", schema: {oneOf: [{type: integer}, {type: string, enum: [latest]}]}}
               responses:
                 "200":
                   description: An event stream.
@@ -236,6 +237,42 @@ enum OpenAPIDocument {
               security: [{}]
               responses:
                 "200": {description: ok}
+          /:
+            get:
+              summary: The page for people (upload, watch, browse, search); asks for an API key when the API needs one.
+              security: [{}]
+              responses:
+                "200":
+                  description: The page, under a Content-Security-Policy that allows this origin's own files only.
+                  content:
+                    text/html: {}
+          /app.js:
+            get:
+              summary: The page's script.
+              security: [{}]
+              responses:
+                "200":
+                  description: JavaScript.
+                  content:
+                    text/javascript: {}
+          /app.css:
+            get:
+              summary: The page's style sheet.
+              security: [{}]
+              responses:
+                "200":
+                  description: CSS.
+                  content:
+                    text/css: {}
+          /favicon.svg:
+            get:
+              summary: The page's icon.
+              security: [{}]
+              responses:
+                "200":
+                  description: SVG.
+                  content:
+                    image/svg+xml: {}
           /metrics:
             get:
               summary: Prometheus metrics.

@@ -83,6 +83,29 @@ import Testing
     }
 
     @Test(arguments: ContractBackend.available)
+    func documentsArePagedNewestFirstWhenAskedAndFiltered(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            var ids: [String] = []
+            for index in 0..<5 {
+                let receipt = try await store.record(NewUpload(
+                    knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [], documents: [document("\(index).pdf")]))
+                ids.append(receipt.documents[0].id)
+            }
+            let first = try await store.documents(DocumentQuery(limit: 2, newestFirst: true))
+            #expect(first.documents.map(\.id) == [ids[4], ids[3]])
+            let afterFirst: String = try #require(first.nextCursor)
+            let second = try await store.documents(DocumentQuery(limit: 2, cursor: afterFirst, newestFirst: true))
+            #expect(second.documents.map(\.id) == [ids[2], ids[1]])
+            let afterSecond: String = try #require(second.nextCursor)
+            let last = try await store.documents(DocumentQuery(limit: 2, cursor: afterSecond, newestFirst: true))
+            #expect(last.documents.map(\.id) == [ids[0]])
+            #expect(last.nextCursor == nil)
+            #expect(try await store.documents(DocumentQuery(knowledgeBase: "even", newestFirst: true)).documents.map(\.id) == [ids[4], ids[2], ids[0]])
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
     func documentsArePagedOldestFirstAndFiltered(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store

@@ -132,17 +132,24 @@ public struct DocumentQuery: Sendable, Hashable {
     public var limit: Int
     /// The `nextCursor` of the previous page.
     public var cursor: String?
+    /// Newest documents first (as a person browses); oldest first by default (as a program
+    /// catches up).
+    public var newestFirst: Bool
 
-    public init(status: DocumentStatus? = nil, sha256: String? = nil, knowledgeBase: String? = nil, limit: Int = 100, cursor: String? = nil) {
+    public init(
+        status: DocumentStatus? = nil, sha256: String? = nil, knowledgeBase: String? = nil, limit: Int = 100, cursor: String? = nil,
+        newestFirst: Bool = false
+    ) {
         self.status = status
         self.sha256 = sha256
         self.knowledgeBase = knowledgeBase
         self.limit = limit
         self.cursor = cursor
+        self.newestFirst = newestFirst
     }
 }
 
-/// One page of documents, oldest first.
+/// One page of documents, oldest first (or newest first, as the query asked).
 public struct DocumentPage: Sendable, Hashable {
     public var documents: [DocumentRecord]
     /// Pass it as ``DocumentQuery/cursor`` for the next page; nil on the last page.
@@ -163,9 +170,10 @@ extension DocumentQuery {
     /// ``limit`` held to 1...1000.
     public var pageSize: Int { min(max(limit, 1), 1000) }
 
-    /// The position after which the page starts: 0 without a cursor. Throws ``InvalidCursor``.
+    /// The position past which the page starts (after it, or before it when ``newestFirst``):
+    /// without a cursor, 0 or the largest position. Throws ``InvalidCursor``.
     public func positionAfter() throws(InvalidCursor) -> Int64 {
-        guard let cursor else { return 0 }
+        guard let cursor else { return newestFirst ? Int64.max : 0 }
         guard cursor.first == "c", let position = Int64(cursor.dropFirst(), radix: 16) else { throw InvalidCursor() }
         return position
     }

@@ -70,6 +70,12 @@ struct DocumentRoutes {
             }
             query.limit = parsed
         }
+        if let order = parameters.get("order") {
+            guard order == "newest" || order == "oldest" else {
+                throw APIError(.badRequest, code: "invalid_query", message: "order must be newest or oldest (the default)")
+            }
+            query.newestFirst = order == "newest"
+        }
         query.cursor = parameters.get("cursor")
         do {
             let page = try await service.database.documents(query)

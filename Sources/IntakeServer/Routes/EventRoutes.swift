@@ -9,7 +9,8 @@ import ServiceLifecycle
 ///
 /// Each event is `id: <event id>`, `event: <state>`, `data: <document JSON>`. A client that
 /// reconnects with `Last-Event-ID` (or `?after=`) gets every event after that id, none lost and
-/// none twice: ids come from the status-events table, which only grows. A stream that has sent
+/// none twice (`?after=latest`: only events from now on, for a page that has just listed the
+/// documents as they are): ids come from the status-events table, which only grows. A stream that has sent
 /// everything waits on the service's ``EventHub`` (one reader of the log for all streams) and
 /// sends a keep-alive comment when quiet; streams are capped in all and per key (503 past it).
 struct EventRoutes {
@@ -18,13 +19,16 @@ struct EventRoutes {
     var keepAliveInterval: Duration = .seconds(15)
 
     func add(to router: Router<IntakeRequestContext>) {
-        router.get("events") { request, context in try events(request, knowledgeBase: context.knowledgeBase) }
+        router.get("events") { request, context in try await events(request, knowledgeBase: context.knowledgeBase) }
     }
 
-    private func events(_ request: Request, knowledgeBase: String?) throws -> Response {
+    private func events(_ request: Request, knowledgeBase: String?) async throws -> Response {
         let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
         var after: Int64 = 0
-        if let resumeFrom {
+        if resumeFrom == "latest" {
+            // A page that shows the documents as they are now wants only what changes next.
+            after = try await service.database.newestEventID()
+        } else if let resumeFrom {
             guard let parsed = Int64(resumeFrom), parsed >= 0 else {
                 throw APIError(.badRequest, code: "invalid_query", message: "Last-Event-ID (or after) must be an event id")
             }
