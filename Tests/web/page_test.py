@@ -16,6 +16,8 @@ With --screenshot, also saves a picture of uploads in progress (the upload throt
 """
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -164,6 +166,7 @@ def main():
         print(f"     (console: {len(logs)} entries, {len(logs) - len(unexpected)} of them the refused upload's 415 or not errors)")
 
         other_origin(driver, before_count=after)
+        retried_through_a_lost_answer(driver)
         if SCREENSHOT:
             screenshot(driver, SCREENSHOT)
         if MAKE_KEY:
@@ -208,6 +211,72 @@ fetch("{BASE}/uploads", {{method: "POST", body}}).then(r => window.fetchOutcome 
         check("nothing from the other origin is stored", len(api("/documents?limit=1000")["documents"]) == before_count)
     finally:
         server.shutdown()
+
+
+class LosingProxy:
+    """A TCP proxy to the server that, once, passes an upload of `flaky.txt` through whole and
+    then cuts the connection instead of passing the server's answer back: the server has stored
+    the file, the browser saw a network failure."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.lost = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            state = {"losing": False}
+            threading.Thread(target=self.pipe, args=(client, upstream, state, True), daemon=True).start()
+            threading.Thread(target=self.pipe, args=(upstream, client, state, False), daemon=True).start()
+
+    def pipe(self, source, destination, state, to_server):
+        try:
+            while data := source.recv(65536):
+                if to_server and not self.lost.is_set() and b'filename="flaky.txt"' in data:
+                    state["losing"] = True
+                if not to_server and state["losing"]:
+                    # The answer is lost: the browser's connection is reset.
+                    self.lost.set()
+                    destination.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    break
+                destination.sendall(data)
+        except OSError:
+            pass
+        for end in (source, destination):
+            try:
+                end.shutdown(socket.SHUT_RDWR)  # wakes the other direction's thread, blocked in recv
+            except OSError:
+                pass
+            end.close()
+
+    def close(self):
+        self.listener.close()
+
+
+def retried_through_a_lost_answer(driver):
+    """The network fails after the server stored an upload: the page retries with the same
+    Idempotency-Key, and the server answers with the upload it made, not a second one."""
+    proxy = LosingProxy(int(BASE.rsplit(":", 1)[1]))
+    try:
+        driver.get(f"http://127.0.0.1:{proxy.port}/")
+        wait(driver, lambda d: d.find_element(By.ID, "events-state").text == "Live", "live")
+        pick(driver, [write("flaky.txt", b"stored once, answered twice\n")])
+        outcome = wait(driver, lambda d: (item := item_named(d, "#upload-list li", "flaky.txt")) is not None
+                       and item.find_element(By.CSS_SELECTOR, ".outcome").text, "outcome")
+        check("the lost answer was lost (the proxy cut it)", proxy.lost.is_set())
+        item = item_named(driver, "#upload-list li", "flaky.txt")
+        check("the page retried and reports the upload stored", outcome is not None and outcome.startswith("Stored"), item.text if item else "")
+        flaky = [d for d in api("/documents?limit=1000")["documents"] if d["filename"] == "flaky.txt"]
+        check("the retry made no second document", len(flaky) == 1, f"{len(flaky)} documents")
+    finally:
+        proxy.close()
 
 
 def keys(driver):
