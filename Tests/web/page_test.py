@@ -156,8 +156,17 @@ def main():
         check("no script ran and no element was made from it",
               no_alert(driver) and not driver.find_elements(By.CSS_SELECTOR, "#main img"))
 
+        folder = os.path.join(WORK, "handbook")
+        os.makedirs(os.path.join(folder, "faq"), exist_ok=True)
+        write("handbook/intro.txt", b"Welcome to the handbook.\n")
+        write("handbook/faq/passwords.txt", b"How to reset a password.\n")
+        driver.find_element(By.ID, "folder-picker").send_keys(folder)
+        both = wait(driver, lambda d: all(item_named(d, "#upload-list li", n) is not None and item_named(d, "#upload-list li", n).find_element(By.CSS_SELECTOR, ".outcome").text.startswith("Stored")
+                                          for n in ["handbook/intro.txt", "handbook/faq/passwords.txt"]), "folder")
+        check("a folder is uploaded file by file, with paths inside it", both is not None)
+
         after = len(api("/documents?limit=1000")["documents"])
-        check("exactly the accepted files are stored", after == before + 2, f"{before} -> {after}")
+        check("exactly the accepted files are stored", after == before + 4, f"{before} -> {after}")
 
         logs = driver.get_log("browser")
         # The browser itself reports the refused upload's 415 (a network entry): that one is expected.
@@ -165,6 +174,7 @@ def main():
         check("the console has no errors", not unexpected, json.dumps(unexpected)[:600])
         print(f"     (console: {len(logs)} entries, {len(logs) - len(unexpected)} of them the refused upload's 415 or not errors)")
 
+        looks(driver)
         other_origin(driver, before_count=after)
         retried_through_a_lost_answer(driver)
         if SCREENSHOT:
@@ -211,6 +221,20 @@ fetch("{BASE}/uploads", {{method: "POST", body}}).then(r => window.fetchOutcome 
         check("nothing from the other origin is stored", len(api("/documents?limit=1000")["documents"]) == before_count)
     finally:
         server.shutdown()
+
+
+def looks(driver):
+    """Readable on a phone-width window, and dark when the system is."""
+    driver.set_window_size(375, 800)
+    fits = driver.execute_script("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    check("at phone width nothing overflows sideways", fits)
+    background = lambda: driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    light = background()
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    dark = background()
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
+    check("the page follows the system's dark mode", light == "rgb(255, 255, 255)" and dark == "rgb(21, 23, 27)", f"{light} / {dark}")
+    driver.set_window_size(1100, 1400)
 
 
 class LosingProxy:
