@@ -82,16 +82,24 @@ import Testing
         }
     }
 
+    /// Five uploads of one document each, in knowledge bases "even" and "odd" by their number;
+    /// the fourth (number 3) has digest "d…", the others "a…". Returns the documents' ids in order.
+    private func recordFiveDocuments(_ store: any IntakeStore) async throws -> [String] {
+        var ids: [String] = []
+        for index in 0..<5 {
+            let receipt = try await store.record(NewUpload(
+                knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [],
+                documents: [document("\(index).pdf", sha: index == 3 ? "d" : "a")]))
+            ids.append(receipt.documents[0].id)
+        }
+        return ids
+    }
+
     @Test(arguments: ContractBackend.available)
     func documentsArePagedNewestFirstWhenAskedAndFiltered(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store
-            var ids: [String] = []
-            for index in 0..<5 {
-                let receipt = try await store.record(NewUpload(
-                    knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [], documents: [document("\(index).pdf")]))
-                ids.append(receipt.documents[0].id)
-            }
+            let ids = try await recordFiveDocuments(store)
             let first = try await store.documents(DocumentQuery(limit: 2, newestFirst: true))
             #expect(first.documents.map(\.id) == [ids[4], ids[3]])
             let afterFirst: String = try #require(first.nextCursor)
@@ -109,13 +117,7 @@ import Testing
     func documentsArePagedOldestFirstAndFiltered(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store
-            var ids: [String] = []
-            for index in 0..<5 {
-                let receipt = try await store.record(NewUpload(
-                    knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [],
-                    documents: [document("\(index).pdf", sha: index == 3 ? "d" : "a")]))
-                ids.append(receipt.documents[0].id)
-            }
+            let ids = try await recordFiveDocuments(store)
             let first = try await store.documents(DocumentQuery(limit: 2))
             #expect(first.documents.map(\.id) == Array(ids[0..<2]))
             let afterFirst = try #require(first.nextCursor)
