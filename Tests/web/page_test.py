@@ -32,6 +32,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, WORK = sys.argv[1].rstrip("/"), sys.argv[2]
 SCREENSHOT = sys.argv[sys.argv.index("--screenshot") + 1] if "--screenshot" in sys.argv else None
+DOWNLOADS = os.path.join(WORK, "downloads")
 MAKE_KEY = sys.argv[sys.argv.index("--make-key") + 1] if "--make-key" in sys.argv else None
 # Bounds on waiting for the page (a loaded 2-core machine): outcomes are awaited, never timed.
 PATIENCE = 90
@@ -66,6 +67,7 @@ def browser():
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,1400", "--disable-gpu"]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": DOWNLOADS, "download.prompt_for_download": False})
     service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
     return webdriver.Chrome(options=options, service=service)
 
@@ -105,6 +107,7 @@ def no_alert(driver):
 def main():
     unicode_name = "notes-ünïcødé 日本.txt"
     phrase = "the accordion quartet rehearses beside lighthouse"
+    os.makedirs(DOWNLOADS, exist_ok=True)
     notes = write(unicode_name, f"Field notes.\n\nOn Tuesdays {phrase} every week.\n".encode())
     plain = write("plain.txt", b"A plain text file about nothing in particular.\n")
     script = write("install.sh", b"#!/bin/sh\necho this is a script\n")
@@ -138,6 +141,9 @@ def main():
         marks = [m.text.lower() for m in driver.find_elements(By.CSS_SELECTOR, "#search-results mark")]
         check("the search box finds the phrase in its file", hit is not None and hit[0].find_element(By.CSS_SELECTOR, ".name").text == unicode_name)
         check("the search marks the words", "accordion" in marks and "lighthouse" in marks, str(marks))
+
+        downloaded(driver, unicode_name, notes)
+        reprocessed(driver, unicode_name)
 
         target = item_named(driver, "#document-list li", "plain.txt")
         target_id = target.get_attribute("data-document")
@@ -174,6 +180,7 @@ def main():
         check("the console has no errors", not unexpected, json.dumps(unexpected)[:600])
         print(f"     (console: {len(logs)} entries, {len(logs) - len(unexpected)} of them the refused upload's 415 or not errors)")
 
+        cancelled(driver)
         looks(driver)
         other_origin(driver, before_count=after)
         retried_through_a_lost_answer(driver)
@@ -221,6 +228,42 @@ fetch("{BASE}/uploads", {{method: "POST", body}}).then(r => window.fetchOutcome 
         check("nothing from the other origin is stored", len(api("/documents?limit=1000")["documents"]) == before_count)
     finally:
         server.shutdown()
+
+
+def downloaded(driver, name, original):
+    """Download gives the stored bytes, under the document's name."""
+    item = item_named(driver, "#document-list li", name)
+    item.find_element(By.XPATH, ".//button[text()='Download']").click()
+    target = os.path.join(DOWNLOADS, name)
+    done = wait(driver, lambda d: os.path.exists(target) and not os.path.exists(target + ".crdownload"), "download")
+    with open(original, "rb") as sent:
+        check("download gives the stored bytes under the document's name", done is not None and open(target, "rb").read() == sent.read())
+
+
+def reprocessed(driver, name):
+    """Reprocess queues the document again; it comes back to processed, live."""
+    item = item_named(driver, "#document-list li", name)
+    document_id = item.get_attribute("data-document")
+    updated = api(f"/documents/{document_id}")["updated_at"]
+    item.find_element(By.XPATH, ".//button[text()='Reprocess']").click()
+    again = wait(driver, lambda d: (now := api(f"/documents/{document_id}"))["updated_at"] != updated and now["status"] == "processed"
+                 and item_named(d, "#document-list li", name).find_element(By.CSS_SELECTOR, ".state").text == "processed", "reprocessed")
+    check("reprocess runs the document again and it shows processed, live", again is not None)
+
+
+def cancelled(driver):
+    """Cancel stops an upload in flight: it says so, and nothing is stored."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 500_000})
+    before = len(api("/documents?limit=1000")["documents"])
+    pick(driver, [write("too-slow.txt", b"a slow upload\n" * 600_000)])
+    item = wait(driver, lambda d: (i := item_named(d, "#upload-list li", "too-slow.txt")) is not None
+                and 0 < float(i.find_element(By.TAG_NAME, "progress").get_attribute("value")) and i, "in flight")
+    item.find_element(By.XPATH, ".//button[text()='Cancel']").click()
+    outcome = item.find_element(By.CSS_SELECTOR, ".outcome").text
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    check("cancel stops an upload in flight and says so", outcome == "Cancelled.", outcome)
+    check("a cancelled upload stores nothing", len(api("/documents?limit=1000")["documents"]) == before)
 
 
 def looks(driver):

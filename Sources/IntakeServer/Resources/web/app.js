@@ -229,9 +229,8 @@ async function send(upload) {
     const result = await post(upload);
     if (upload.cancelled) return;
     if (result.status === 201) {
-      const document = result.body.documents[0];
-      const kind = document ? `${document.detected_type}, ${document.status}` : "no file part";
-      finish(upload, true, `Stored: ${kind}.`);
+      const stored = result.body.documents[0];
+      finish(upload, true, stored ? `Stored as document ${stored.id}: ${stored.detected_type}, ${stored.status}.` : "Stored (no file part).");
       for (const record of result.body.documents) showDocument(record, true);
       return;
     }
