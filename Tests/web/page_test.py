@@ -288,6 +288,7 @@ class LosingProxy:
     def __init__(self, target_port):
         self.target_port = target_port
         self.lost = threading.Event()
+        self.connections = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self.accept, daemon=True).start()
@@ -299,6 +300,7 @@ class LosingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.connections += [client, upstream]
             state = {"losing": False}
             threading.Thread(target=self.pipe, args=(client, upstream, state, True), daemon=True).start()
             threading.Thread(target=self.pipe, args=(upstream, client, state, False), daemon=True).start()
@@ -323,6 +325,15 @@ class LosingProxy:
                 pass
             end.close()
 
+    def cut_all(self):
+        """Ends every connection open now (the page's event stream among them)."""
+        for connection in self.connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.connections = []
+
     def close(self):
         self.listener.close()
 
@@ -342,6 +353,18 @@ def retried_through_a_lost_answer(driver):
         check("the page retried and reports the upload stored", outcome is not None and outcome.startswith("Stored"), item.text if item else "")
         flaky = [d for d in api("/documents?limit=1000")["documents"] if d["filename"] == "flaky.txt"]
         check("the retry made no second document", len(flaky) == 1, f"{len(flaky)} documents")
+
+        # The event stream is cut; an upload lands meanwhile (not through the page): the page
+        # reconnects with Last-Event-ID and shows it, as it shows nothing else it did not upload.
+        proxy.cut_all()
+        boundary = "pagetestboundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"sent-while-away.txt\"\r\n"
+                f"Content-Type: text/plain\r\n\r\nuploaded while the page was away\n\r\n--{boundary}--\r\n").encode()
+        request = urllib.request.Request(BASE + "/uploads", data=body, method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request) as response:
+            check("an upload lands while the page's event stream is cut", response.status == 201)
+        seen = wait(driver, lambda d: item_named(d, "#document-list li", "sent-while-away.txt"), "resumed")
+        check("the page reconnects with Last-Event-ID and shows what happened meanwhile", seen is not None)
     finally:
         proxy.close()
 
