@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d /tmp/intake-web-XXXXXX)
 port=$(free_port)
 base=http://127.0.0.1:$port
-"$intake" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+"$intake" serve --port "$port" --data-dir "$work/data" --max-file-bytes $((64 * 1024 * 1024)) >"$work/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

@@ -33,6 +33,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 BASE, WORK = sys.argv[1].rstrip("/"), sys.argv[2]
 SCREENSHOT = sys.argv[sys.argv.index("--screenshot") + 1] if "--screenshot" in sys.argv else None
 DOWNLOADS = os.path.join(WORK, "downloads")
+# The server's --max-file-bytes (web-page.sh sets it).
+LIMIT = 64 * 1024 * 1024
 MAKE_KEY = sys.argv[sys.argv.index("--make-key") + 1] if "--make-key" in sys.argv else None
 # Bounds on waiting for the page (a loaded 2-core machine): outcomes are awaited, never timed.
 PATIENCE = 90
@@ -181,8 +183,10 @@ def main():
         print(f"     (console: {len(logs)} entries, {len(logs) - len(unexpected)} of them the refused upload's 415 or not errors)")
 
         cancelled(driver)
+        too_large(driver)
+        dropped_files(driver)
         looks(driver)
-        other_origin(driver, before_count=after)
+        other_origin(driver)
         retried_through_a_lost_answer(driver)
         if SCREENSHOT:
             screenshot(driver, SCREENSHOT)
@@ -194,8 +198,9 @@ def main():
     sys.exit(0 if failed == 0 else 1)
 
 
-def other_origin(driver, before_count):
+def other_origin(driver):
     """A page of another origin (another port) posts a form and calls fetch: both refused."""
+    before_count = len(api("/documents?limit=1000")["documents"])
     site = os.path.join(WORK, "other-site")
     os.makedirs(site, exist_ok=True)
     with open(os.path.join(site, "index.html"), "w") as page:
@@ -264,6 +269,31 @@ def cancelled(driver):
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     check("cancel stops an upload in flight and says so", outcome == "Cancelled.", outcome)
     check("a cancelled upload stores nothing", len(api("/documents?limit=1000")["documents"]) == before)
+
+
+def too_large(driver):
+    """A file over the server's limit gets the server's 413 message, once (no retries)."""
+    before = len(api("/documents?limit=1000")["documents"])
+    pick(driver, [write("too-large.txt", b"a" * (LIMIT + 1))])
+    outcome = wait(driver, lambda d: (i := item_named(d, "#upload-list li", "too-large.txt")) is not None
+                   and i.find_element(By.CSS_SELECTOR, ".outcome").text, "413")
+    check("a file over the limit shows the server's 413 message", outcome is not None and outcome.startswith("413: "), str(outcome))
+    check("a file over the limit stores nothing", len(api("/documents?limit=1000")["documents"]) == before)
+
+
+def dropped_files(driver):
+    """Files dropped on the drop zone are uploaded (a drop made in the page: Selenium cannot drag
+    files from the desktop)."""
+    driver.execute_script("""
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(["dropped text\\n"], "dropped.txt", {type: "text/plain"}));
+        const zone = document.getElementById("drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    """)
+    outcome = wait(driver, lambda d: (i := item_named(d, "#upload-list li", "dropped.txt")) is not None
+                   and i.find_element(By.CSS_SELECTOR, ".outcome").text, "dropped")
+    check("files dropped on the page are uploaded", outcome is not None and outcome.startswith("Stored"), str(outcome))
 
 
 def looks(driver):
