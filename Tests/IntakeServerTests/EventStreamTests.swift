@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Ingest
 import IntakeServer
 import Testing
 
@@ -60,6 +61,34 @@ func responseStatusLine(_ descriptor: Int32) -> String? {
             let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: try fixture("sample.txt"))
             #expect(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body).status == .created)
             for reader in readers { #expect(await reader.value) }
+        }
+    }
+
+    /// `?after=latest` starts at the newest event, and the stream says so first (`id:`), so that a
+    /// client that reconnects before any event resumes from there and misses nothing.
+    @Test(.timeLimit(.minutes(1))) func aStreamFromTheLatestEventSaysWhereItStartsAndSendsOnlyWhatIsNew() async throws {
+        // No workers: the only events are the uploads' own.
+        let live = try LiveService { $0.workers = 0 }
+        try await live.test { client in
+            let port = try #require(client.port)
+            let (body, contentType) = uploadBody(file: "old.txt", type: "text/plain", data: try fixture("sample.txt"))
+            #expect(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body).status == .created)
+            let newest = try await live.service.database.newestEventID()
+            #expect(newest > 0)
+            let request = "GET /events?after=latest HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let reader = Task {
+                await withRawSocket(port: port) { descriptor in
+                    guard send(descriptor, request), receives(descriptor, "retry: 2000\nid: \(newest)\n\n") else { return false }
+                    startedContinuation.yield()
+                    // The first event it sends is the new upload's, not the old one's.
+                    return receives(descriptor, "id: \(newest + 1)\nevent: queued")
+                }
+            }
+            for await _ in started { break }
+            let (next, nextType) = uploadBody(file: "new.txt", type: "text/plain", data: Array("new\n".utf8))
+            #expect(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: nextType], body: next).status == .created)
+            #expect(await reader.value)
         }
     }
 

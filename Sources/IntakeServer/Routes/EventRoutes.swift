@@ -52,7 +52,9 @@ struct EventRoutes {
         let keepAliveInterval = self.keepAliveInterval
         let body = ResponseBody { writer in
             var last = start
-            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            // The id the stream starts after: a client that reconnects before any event (one that
+            // asked for `after=latest`, say) resumes from there and misses nothing in between.
+            try await writer.write(ByteBuffer(string: "retry: 2000\nid: \(start)\n\n"))
             // A stream ends when the server shuts down (its client reconnects with Last-Event-ID).
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let text: String
