@@ -226,6 +226,7 @@ enum OpenAPIDocument {
               parameters:
                 - {name: Last-Event-ID, in: header, schema: {type: integer}}
                 - {name: after, in: query, description: "An event id, or latest: only events from now on.", schema: {oneOf: [{type: integer}, {type: string, enum: [latest]}]}}
+                - {name: knowledge_base, in: query, description: "Only this knowledge base's events (with an API key, its own only).", schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
               responses:
                 "200":
                   description: An event stream.

@@ -7,14 +7,19 @@ import Testing
 
 /// Reads from `descriptor` until `marker` has arrived (true) or the connection ends (false).
 func receives(_ descriptor: Int32, _ marker: String) -> Bool {
+    text(from: descriptor, until: marker) != nil
+}
+
+/// What arrives on `descriptor` up to and with `marker`, or nil if the connection ends first.
+func text(from descriptor: Int32, until marker: String) -> String? {
     var received: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
-    let wanted = Array(marker.utf8)
     while true {
         let count = recv(descriptor, &buffer, buffer.count, 0)
-        if count <= 0 { return false }
+        if count <= 0 { return nil }
         received += buffer[0..<count]
-        if received.count >= wanted.count, String(decoding: received, as: UTF8.self).contains(marker) { return true }
+        let text = String(decoding: received, as: UTF8.self)
+        if text.contains(marker) { return text }
     }
 }
 
@@ -89,6 +94,32 @@ func responseStatusLine(_ descriptor: Int32) -> String? {
             let (next, nextType) = uploadBody(file: "new.txt", type: "text/plain", data: Array("new\n".utf8))
             #expect(try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: nextType], body: next).status == .created)
             #expect(await reader.value)
+        }
+    }
+
+    /// Without keys, `?knowledge_base=` narrows a stream to one knowledge base, as it narrows the list.
+    @Test(.timeLimit(.minutes(1))) func aStreamForOneKnowledgeBaseCarriesOnlyItsEvents() async throws {
+        let live = try LiveService { $0.workers = 0 }
+        try await live.test { client in
+            let port = try #require(client.port)
+            let start = try await live.service.database.newestEventID()
+            let request = "GET /events?after=\(start)&knowledge_base=wanted HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let reader = Task {
+                await withRawSocket(port: port) { descriptor -> String? in
+                    guard send(descriptor, request), receives(descriptor, "id: \(start)\n\n") else { return nil }
+                    startedContinuation.yield()
+                    return text(from: descriptor, until: "id: \(start + 2)\nevent: queued")
+                }
+            }
+            for await _ in started { break }
+            for knowledgeBase in ["other", "wanted"] {
+                let (body, contentType) = uploadBody(file: "\(knowledgeBase).txt", type: "text/plain", data: Array("\(knowledgeBase)\n".utf8))
+                #expect(try await client.execute(uri: "/uploads?knowledge_base=\(knowledgeBase)", method: .post, headers: [.contentType: contentType], body: body).status == .created)
+            }
+            let received = try #require(await reader.value, "the wanted knowledge base's event never came")
+            #expect(!received.contains("id: \(start + 1)\n"), "the other knowledge base's event was sent")
+            #expect(try await client.execute(uri: "/events?knowledge_base=Not%20A%20Name", method: .get).status == .badRequest)
         }
     }
 

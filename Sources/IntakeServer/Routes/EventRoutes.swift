@@ -19,10 +19,19 @@ struct EventRoutes {
     var keepAliveInterval: Duration = .seconds(15)
 
     func add(to router: Router<IntakeRequestContext>) {
-        router.get("events") { request, context in try await events(request, knowledgeBase: context.knowledgeBase) }
+        router.get("events") { request, context in
+            // The key's knowledge base; without keys, `?knowledge_base=` narrows the stream to one, as
+            // it narrows GET /documents (the page shows one knowledge base at a time).
+            let shown = request.uri.queryParameters.get("knowledge_base") == nil
+                ? context.knowledgeBase : try UploadRoutes.knowledgeBase(request, key: context.knowledgeBase)
+            return try await events(request, key: context.knowledgeBase, knowledgeBase: shown)
+        }
     }
 
-    private func events(_ request: Request, knowledgeBase: String?) async throws -> Response {
+    /// - Parameters:
+    ///   - key: the API key's knowledge base (streams are counted per key).
+    ///   - knowledgeBase: the knowledge base whose events the stream carries; nil: every one.
+    private func events(_ request: Request, key: String?, knowledgeBase: String?) async throws -> Response {
         let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after")
         var after: Int64 = 0
         if resumeFrom == "latest" {
@@ -38,7 +47,7 @@ struct EventRoutes {
         let feed = EventFeed(database: service.database, knowledgeBase: knowledgeBase)
         let hub = service.eventHub
         do {
-            try hub.open(key: knowledgeBase)
+            try hub.open(key: key)
         } catch {
             let limit = switch error {
             case .tooManyStreams(let limit): "\(limit) event streams are open, the most this server holds"
@@ -48,7 +57,7 @@ struct EventRoutes {
             refusal.extraHeaders = [.retryAfter: "30"]
             throw refusal
         }
-        let stream = StreamPlace(hub: hub, key: knowledgeBase)
+        let stream = StreamPlace(hub: hub, key: key)
         let keepAliveInterval = self.keepAliveInterval
         let body = ResponseBody { writer in
             var last = start

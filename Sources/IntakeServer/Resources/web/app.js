@@ -421,7 +421,8 @@ async function watchEvents() {
     try {
       const extra = { Accept: "text/event-stream" };
       if (page.lastEventId !== null) extra["Last-Event-ID"] = page.lastEventId;
-      const response = await api(`/events${page.lastEventId === null ? "?after=latest" : ""}`, { headers: extra, signal: controller.signal });
+      const from = page.lastEventId === null ? "?after=latest" : "";
+      const response = await api(`/events${from}${knowledgeBaseQuery(from ? "&" : "?")}`, { headers: extra, signal: controller.signal });
       if (!response.ok) throw new Error(await errorText(response));
       $("events-state").textContent = "Live";
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
