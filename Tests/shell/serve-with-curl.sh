@@ -84,7 +84,8 @@ curl -sN --max-time 1 "$base/events" >"$work/events.txt" || true
 check "GET /events streams one queued event per document" test "$(grep -c '^event: queued' "$work/events.txt")" = 4
 last_but_one=$(grep '^id: ' "$work/events.txt" | tail -n 2 | head -n 1 | cut -d' ' -f2)
 curl -sN --max-time 1 -H "Last-Event-ID: $last_but_one" "$base/events" >"$work/resumed.txt" || true
-check "GET /events resumes after Last-Event-ID" test "$(grep -c '^id: ' "$work/resumed.txt")" = 1
+check "GET /events resumes after Last-Event-ID" test "$(grep -c '^event: ' "$work/resumed.txt")" = 1
+check "a resumed stream first says where it starts" test "$(grep -m1 '^id: ' "$work/resumed.txt" | cut -d' ' -f2)" = "$last_but_one"
 
 python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null || pip install -q openapi-spec-validator pyyaml >/dev/null 2>&1
 curl -s "$base/openapi.yaml" >"$work/openapi.yaml"
