@@ -131,6 +131,25 @@ enum PostgresSchema {
             "ALTER TABLE webhook_cursors ADD COLUMN owner text",
             "ALTER TABLE webhook_cursors ADD COLUMN lease_until double precision",
         ]),
+        (3, "resumable uploads", [
+            // Uploads sent in pieces (tus, IETF resumable uploads); see the SQLite schema's v9.
+            """
+            CREATE TABLE resumable_uploads (
+                id text PRIMARY KEY,
+                knowledge_base text NOT NULL,
+                length bigint CHECK (length IS NULL OR length >= 0),
+                offset_bytes bigint NOT NULL CHECK (offset_bytes >= 0 AND (length IS NULL OR offset_bytes <= length)),
+                filename text,
+                declared_type text,
+                fields text NOT NULL,
+                created_at double precision NOT NULL,
+                expires_at double precision NOT NULL,
+                append_node text,
+                append_until double precision
+            )
+            """,
+            "CREATE INDEX resumable_uploads_by_expiry ON resumable_uploads (expires_at)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, under the advisory lock.

@@ -141,6 +141,27 @@ enum SQLiteSchema {
                 ALTER TABLE webhook_cursors ADD COLUMN lease_until REAL;
                 """)
         }
+        migrator.registerMigration("v9: resumable uploads") { db in
+            // Uploads sent in pieces (tus, IETF resumable uploads): their bytes are in a file named
+            // by `id`; this is what answers HEAD and takes the next piece. One append at a time
+            // holds `append_node` until `append_until`. `fields` is a JSON array of {name, value}.
+            try db.execute(sql: """
+                CREATE TABLE resumable_uploads (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    knowledge_base TEXT NOT NULL,
+                    length INTEGER CHECK (length IS NULL OR length >= 0),
+                    offset_bytes INTEGER NOT NULL CHECK (offset_bytes >= 0 AND (length IS NULL OR offset_bytes <= length)),
+                    filename TEXT,
+                    declared_type TEXT,
+                    fields TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    append_node TEXT,
+                    append_until REAL
+                );
+                CREATE INDEX resumable_uploads_by_expiry ON resumable_uploads (expires_at);
+                """)
+        }
         return migrator
     }
 }

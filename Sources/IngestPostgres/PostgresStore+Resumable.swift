@@ -1,0 +1,89 @@
+public import Foundation
+public import Ingest
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    public func createResumableUpload(_ upload: ResumableUpload) async throws {
+        let fields = ResumableUploadFields.encoded(upload.fields)
+        _ = try await withConnection { connection in
+            try await connection.execute("""
+                INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
+                VALUES (\(upload.id), \(upload.knowledgeBase), \(upload.length), \(upload.offset), \(upload.filename), \(upload.declaredType),
+                    \(fields), \(upload.createdAt.timeIntervalSince1970), \(upload.expiresAt.timeIntervalSince1970))
+                """, logger: self.logger)
+        }
+    }
+
+    public func resumableUpload(id: String) async throws -> ResumableUpload? {
+        try await withConnection { connection in
+            try await connection.row("SELECT * FROM resumable_uploads WHERE id = \(id)", logger: self.logger).map(Self.resumableUpload(from:))
+        }
+    }
+
+    public func beginResumableAppend(id: String, at offset: Int64, node: String, leaseUntil: Date) async throws -> ResumableUpload {
+        let now = clock.now.timeIntervalSince1970
+        let until = leaseUntil.timeIntervalSince1970
+        let logger = logger
+        return try await transaction { connection in
+            guard let row = try await connection.row("SELECT * FROM resumable_uploads WHERE id = \(id) FOR UPDATE", logger: logger) else {
+                throw ResumableUploadNotFound(id: id)
+            }
+            let upload = try Self.resumableUpload(from: row)
+            // Another append holds it (on any node, this one included) until its lease runs out.
+            if try row.get("append_node", as: String?.self) != nil, let held = try row.get("append_until", as: Double?.self), held > now {
+                throw ResumableUploadConflict(.appendInProgress, offset: upload.offset)
+            }
+            guard upload.offset == offset else { throw ResumableUploadConflict(.offsetMismatch, offset: upload.offset) }
+            try await connection.execute(
+                "UPDATE resumable_uploads SET append_node = \(node), append_until = \(until) WHERE id = \(id)", logger: logger)
+            return upload
+        }
+    }
+
+    @discardableResult
+    public func finishResumableAppend(id: String, node: String, offset: Int64, length: Int64?, expiresAt: Date) async throws -> ResumableUpload {
+        let expires = expiresAt.timeIntervalSince1970
+        let logger = logger
+        return try await transaction { connection in
+            guard let row = try await connection.row("SELECT * FROM resumable_uploads WHERE id = \(id) FOR UPDATE", logger: logger) else {
+                throw ResumableUploadNotFound(id: id)
+            }
+            // An append whose claim ran out and was taken by another does not write over it.
+            guard try row.get("append_node", as: String?.self) == node else {
+                throw ResumableUploadConflict(.appendInProgress, offset: try row.get("offset_bytes"))
+            }
+            let updated = try await connection.row("""
+                UPDATE resumable_uploads SET offset_bytes = \(offset), length = COALESCE(length, \(length)), expires_at = \(expires),
+                    append_node = NULL, append_until = NULL
+                WHERE id = \(id) RETURNING *
+                """, logger: logger)
+            return try Self.resumableUpload(from: updated!)
+        }
+    }
+
+    @discardableResult
+    public func removeResumableUpload(id: String) async throws -> Bool {
+        try await withConnection { connection in
+            try await connection.execute("DELETE FROM resumable_uploads WHERE id = \(id) RETURNING 1", logger: self.logger) > 0
+        }
+    }
+
+    public func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload] {
+        let (before, now) = (time.timeIntervalSince1970, clock.now.timeIntervalSince1970)
+        return try await withConnection { connection in
+            try await connection.rows("""
+                SELECT * FROM resumable_uploads WHERE expires_at < \(before) AND (append_until IS NULL OR append_until <= \(now))
+                ORDER BY expires_at LIMIT \(max(limit, 0))
+                """, logger: self.logger).map(Self.resumableUpload(from:))
+        }
+    }
+
+    static func resumableUpload(from row: PostgresRandomAccessRow) throws -> ResumableUpload {
+        ResumableUpload(
+            id: try row.get("id"), knowledgeBase: try row.get("knowledge_base"), length: try row.get("length"),
+            offset: try row.get("offset_bytes"), filename: try row.get("filename"), declaredType: try row.get("declared_type"),
+            fields: try ResumableUploadFields.decoded(try row.get("fields")),
+            createdAt: Date(timeIntervalSince1970: try row.get("created_at")), expiresAt: Date(timeIntervalSince1970: try row.get("expires_at")))
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Ingest
+import IntakeTesting
+import Testing
+
+/// What every store must do with uploads sent in pieces: keep their offsets, let one append at a
+/// time go ahead, and give up the uploads that were abandoned.
+@Suite struct ResumableUploadContractTests {
+    private func upload(_ id: String, length: Int64?, at clock: TestClock, expiresIn seconds: Double = 3600) -> ResumableUpload {
+        let now = clock.dates.now
+        return ResumableUpload(
+            id: id, knowledgeBase: "kb", length: length, filename: "scans ünïcødé.pdf", declaredType: "application/pdf",
+            fields: [UploadField(name: "title", value: "Scans"), UploadField(name: "title", value: "again"), UploadField(name: "note", value: "a\u{0}b")],
+            createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded()),
+            expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + seconds).rounded()))
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func anUploadIsKeptAsCreatedAndItsOffsetMovesOnlyThroughAnAppend(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            let created = upload("u1", length: 300, at: fixture.clock)
+            try await store.createResumableUpload(created)
+            #expect(try await store.resumableUpload(id: "u1") == created)
+            #expect(try await store.resumableUpload(id: "nope") == nil)
+            let later = Date(timeIntervalSince1970: created.expiresAt.timeIntervalSince1970 + 60)
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a", leaseUntil: later)
+            let moved = try await store.finishResumableAppend(id: "u1", node: "a", offset: 100, length: nil, expiresAt: later)
+            #expect(moved.offset == 100 && moved.length == 300 && moved.expiresAt == later && !moved.isComplete)
+            _ = try await store.beginResumableAppend(id: "u1", at: 100, node: "a", leaseUntil: later)
+            #expect(try await store.finishResumableAppend(id: "u1", node: "a", offset: 300, length: nil, expiresAt: later).isComplete)
+            await #expect(throws: ResumableUploadNotFound(id: "nope")) {
+                _ = try await store.beginResumableAppend(id: "nope", at: 0, node: "a", leaseUntil: later)
+            }
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func oneAppendAtATimeAndOnlyAtTheUploadsOffset(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            try await store.createResumableUpload(upload("u1", length: nil, at: fixture.clock))
+            let lease = Date(timeIntervalSince1970: fixture.clock.dates.now.timeIntervalSince1970 + 60)
+            await #expect(throws: ResumableUploadConflict(.offsetMismatch, offset: 0)) {
+                _ = try await store.beginResumableAppend(id: "u1", at: 5, node: "a", leaseUntil: lease)
+            }
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a", leaseUntil: lease)
+            // A second append, from any node (this one too), waits for the first to end.
+            for node in ["b", "a"] {
+                await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
+                    _ = try await store.beginResumableAppend(id: "u1", at: 0, node: node, leaseUntil: lease)
+                }
+            }
+            // A deferred length is set by the append that learns it.
+            let done = try await store.finishResumableAppend(id: "u1", node: "a", offset: 40, length: 40, expiresAt: lease)
+            #expect(done.length == 40 && done.isComplete)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func anAppendWhoseNodeDiedIsTakenOverAndItsLateEndChangesNothing(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            try await store.createResumableUpload(upload("u1", length: 100, at: fixture.clock))
+            let start = fixture.clock.dates.now.timeIntervalSince1970
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a", leaseUntil: Date(timeIntervalSince1970: start + 60))
+            fixture.clock.advance(by: .seconds(61))
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "b", leaseUntil: Date(timeIntervalSince1970: start + 200))
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
+                try await store.finishResumableAppend(id: "u1", node: "a", offset: 50, length: nil, expiresAt: Date(timeIntervalSince1970: start + 3600))
+            }
+            #expect(try await store.finishResumableAppend(id: "u1", node: "b", offset: 20, length: nil, expiresAt: Date(timeIntervalSince1970: start + 3600)).offset == 20)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func expiredUploadsAreListedUnlessAnAppendHoldsThemAndRemovingForgetsThem(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            try await store.createResumableUpload(upload("old", length: 10, at: fixture.clock, expiresIn: 60))
+            try await store.createResumableUpload(upload("held", length: 10, at: fixture.clock, expiresIn: 90))
+            try await store.createResumableUpload(upload("fresh", length: 10, at: fixture.clock, expiresIn: 7200))
+            let start = fixture.clock.dates.now.timeIntervalSince1970
+            _ = try await store.beginResumableAppend(id: "held", at: 0, node: "a", leaseUntil: Date(timeIntervalSince1970: start + 600))
+            fixture.clock.advance(by: .seconds(120))
+            let now = fixture.clock.dates.now
+            #expect(try await store.expiredResumableUploads(before: now, limit: 10).map(\.id) == ["old"])
+            fixture.clock.advance(by: .seconds(600))
+            #expect(try await store.expiredResumableUploads(before: fixture.clock.dates.now, limit: 10).map(\.id) == ["old", "held"])
+            #expect(try await store.expiredResumableUploads(before: fixture.clock.dates.now, limit: 1).map(\.id) == ["old"])
+            #expect(try await store.removeResumableUpload(id: "old"))
+            #expect(try await !store.removeResumableUpload(id: "old"))
+            #expect(try await store.resumableUpload(id: "old") == nil)
+        }
+    }
+}
