@@ -38,7 +38,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The error for a failed system call, read from `errno`.
-    static func systemCall(_ operation: String, errno code: Int32 = currentErrno()) -> StorageError {
+    public static func systemCall(_ operation: String, errno code: Int32 = currentErrno()) -> StorageError {
         let reason = String(cString: strerror(code))
         let isFull = code == ENOSPC || code == EDQUOT
         return StorageError(isFull ? .diskFull : .io, operation: operation, errno: code, message: "\(operation) failed: \(reason)")
@@ -48,4 +48,4 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The calling thread's `errno`.
-func currentErrno() -> Int32 { errno }
+@usableFromInline func currentErrno() -> Int32 { errno }

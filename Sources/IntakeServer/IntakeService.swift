@@ -26,6 +26,8 @@ public struct IntakeService: Sendable {
     let eventHub: EventHub
     /// Releases the keys of failed `Idempotency-Key` requests, again later if the store is away.
     let idempotencyReleases: IdempotencyReleases
+    /// The bytes of resumable uploads (tus), in `DATA/resumable`.
+    let resumableFiles: ResumableFiles
 
     /// `GET /events` streams open now, and how many of them wait on the one reader of the log
     /// (none of which asks the database anything until it moves).
@@ -45,6 +47,7 @@ public struct IntakeService: Sendable {
             database: node.store, pollInterval: configuration.eventPollInterval,
             maximumStreams: configuration.maximumEventStreams, maximumStreamsPerKey: configuration.maximumEventStreamsPerKey)
         idempotencyReleases = IdempotencyReleases(store: node.store, logger: configuration.logger)
+        resumableFiles = try ResumableFiles(dataDirectory: configuration.dataDirectory)
     }
 
     /// The routes of the API.
@@ -64,6 +67,7 @@ public struct IntakeService: Sendable {
         DocumentRoutes(service: self).add(to: router)
         EventRoutes(service: self, keepAliveInterval: configuration.eventKeepAliveInterval).add(to: router)
         SearchRoutes(service: self).add(to: router)
+        TusRoutes(service: self, files: resumableFiles).add(to: router)
         return router
     }
 

@@ -232,6 +232,42 @@ enum OpenAPIDocument {
                   description: An event stream.
                   content:
                     text/event-stream: {}
+          /files:
+            options:
+              summary: "tus 1.0.0: the versions, extensions and largest size this server takes."
+              security: [{}]
+              responses:
+                "204": {description: "Tus-Version, Tus-Extension, Tus-Max-Size."}
+            post:
+              summary: "tus creation (and creation-with-upload): a resumable upload of Upload-Length bytes, or Upload-Defer-Length: 1; Upload-Metadata filename, filetype and fields."
+              parameters:
+                - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
+              responses:
+                "201": {description: "Location: /files/{id}; Upload-Expires."}
+                "400": {$ref: "#/components/responses/Error"}
+                "412": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+          /files/{id}:
+            head:
+              summary: "tus: the upload's offset (Upload-Offset) and length."
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "200": {description: "Upload-Offset, Upload-Length or Upload-Defer-Length."}
+                "404": {description: "No such upload (or another key's)."}
+            patch:
+              summary: "tus: append application/offset+octet-stream at Upload-Offset; the last byte sends the file through the upload pipeline (Location: /uploads/{id})."
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "204": {description: "Upload-Offset (synced); Location when the upload is complete."}
+                "409": {$ref: "#/components/responses/Error"}
+                "413": {$ref: "#/components/responses/Error"}
+                "415": {$ref: "#/components/responses/Error"}
+            delete:
+              summary: "tus termination: the upload and its bytes go."
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "204": {description: Removed.}
+                "404": {$ref: "#/components/responses/Error"}
           /healthz:
             get:
               summary: Liveness.

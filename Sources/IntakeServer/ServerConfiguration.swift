@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// The node behind the HTTP service: data directory, limits, policy, workers. Its most used
     /// settings can be reached from here too (``dataDirectory``, ``limits``, ``workers``, …).
     public var node: NodeConfiguration = NodeConfiguration()
+    /// The clock of resumable uploads' expiry and append leases (a test's own in tests).
+    public var clock: any IngestClock = SystemClock()
     /// Host names requests may name in `Host` besides loopback's (when bound to loopback); when
     /// bound to another address and this is empty, any.
     public var allowedHosts: [String] = []

@@ -198,7 +198,8 @@ public struct DirectoryBlobStore: BlobStore {
         }
     }
 
-    static func syncDirectory(_ path: String) throws(StorageError) {
+    /// Makes the entries of directory `path` durable (`fsync` of the directory).
+    public static func syncDirectory(_ path: String) throws(StorageError) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw StorageError.systemCall("open directory \(path)") }
         defer { close(descriptor) }

@@ -1,0 +1,103 @@
+import Foundation
+import Ingest
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The bytes of uploads sent in pieces: `DATA/resumable/<id>`, one file each, named by the
+/// upload's random id (never by a client's string). An append writes at the upload's durable
+/// offset (the file is first cut back to it: bytes of an append that died before it was recorded
+/// go) and syncs before it returns the new offset, so an offset the server reports is on disk.
+struct ResumableFiles: Sendable {
+    let directory: String
+
+    /// The directory `DATA/resumable`, created (0750) if missing.
+    init(dataDirectory: String) throws {
+        directory = dataDirectory + "/resumable"
+        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
+            throw StorageError.systemCall("create directory \(directory)")
+        }
+    }
+
+    /// Whether `id` can name a file: 32 lowercase hex digits, as ``newID()`` makes.
+    static func isValid(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    static func newID() -> String { RandomIdentifier.hex(32) }
+
+    func path(_ id: String) -> String {
+        precondition(Self.isValid(id), "a resumable upload's file is named by its random id only")
+        return "\(directory)/\(id)"
+    }
+
+    /// Creates the empty file of a new upload, durably (its directory entry synced too).
+    func create(_ id: String) throws(StorageError) {
+        let descriptor = open(path(id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw StorageError.systemCall("create a resumable upload's file") }
+        defer { close(descriptor) }
+        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+        try DirectoryBlobStore.syncDirectory(directory)
+    }
+
+    /// What an append wrote: the new durable offset, and why it stopped early, if it did.
+    struct Appended {
+        var offset: Int64
+        var failure: (any Error)?
+    }
+
+    /// Appends the bytes of `body` at `offset`, at most `limit` bytes (more is an error), then
+    /// syncs. Whatever happens to the body (the client goes away, too many bytes), the bytes that
+    /// arrived are synced and counted in the returned offset; a disk error is thrown.
+    func append(
+        _ id: String, at offset: Int64, limit: Int64?, body: some AsyncSequence<ByteBuffer, any Error>
+    ) async throws(StorageError) -> Appended {
+        let descriptor = open(path(id), O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StorageError.systemCall("open a resumable upload's file") }
+        defer { close(descriptor) }
+        if ftruncate(descriptor, off_t(offset)) != 0 { throw StorageError.systemCall("cut a resumable upload's file back to its offset") }
+        var position = offset
+        var failure: (any Error)?
+        do {
+            for try await buffer in body {
+                if let limit, position - offset + Int64(buffer.readableBytes) > limit {
+                    failure = ResumableAppendTooLong(limit: limit)
+                    break
+                }
+                try buffer.withUnsafeReadableBytes { (bytes) throws(StorageError) in
+                    var written = 0
+                    while written < bytes.count {
+                        let count = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position) + off_t(written))
+                        if count < 0 {
+                            if errno == EINTR { continue }
+                            throw StorageError.systemCall("write a resumable upload's file")
+                        }
+                        written += count
+                    }
+                }
+                position += Int64(buffer.readableBytes)
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            failure = error
+        }
+        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+        return Appended(offset: position, failure: failure)
+    }
+
+    /// Removes the file of `id`; one already gone is not an error.
+    func remove(_ id: String) {
+        guard Self.isValid(id) else { return }
+        unlink(path(id))
+    }
+}
+
+/// An append that brought more bytes than the upload has room for.
+struct ResumableAppendTooLong: Error {
+    var limit: Int64
+}
