@@ -69,6 +69,14 @@ extension PostgresStore {
         }
     }
 
+    @discardableResult
+    public func releaseResumableAppends(node: String) async throws -> Int {
+        try await withConnection { connection in
+            try await connection.execute(
+                "UPDATE resumable_uploads SET append_node = NULL, append_until = NULL WHERE append_node = \(node) RETURNING 1", logger: self.logger)
+        }
+    }
+
     public func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload] {
         let (before, now) = (time.timeIntervalSince1970, clock.now.timeIntervalSince1970)
         return try await withConnection { connection in

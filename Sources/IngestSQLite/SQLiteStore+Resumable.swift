@@ -62,6 +62,14 @@ extension SQLiteStore {
         }
     }
 
+    @discardableResult
+    public func releaseResumableAppends(node: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE resumable_uploads SET append_node = NULL, append_until = NULL WHERE append_node = ?", arguments: [node])
+            return db.changesCount
+        }
+    }
+
     public func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload] {
         let (before, now) = (time.timeIntervalSince1970, clock.now.timeIntervalSince1970)
         return try await read { db in

@@ -57,16 +57,21 @@ public struct IntakeNode: Sendable {
         /// Writes to the blob store that a crash cut short (unfinished multipart uploads, streams
         /// never linked to a digest), cleaned up.
         public var abandonedBlobWrites: Int
+        /// Appends to resumable uploads this node's killed process left holding their uploads, ended.
+        public var abandonedResumableAppends: Int = 0
     }
 
     /// Run once before serving: removes unreferenced blobs, releases this node's abandoned
-    /// `Idempotency-Key` claims and aborts blob writes left unfinished for longer than the
-    /// garbage-collection grace period.
+    /// `Idempotency-Key` claims and resumable-upload appends, and aborts blob writes left
+    /// unfinished for longer than the garbage-collection grace period.
     public func sweep() async throws -> Sweep {
         let removed = try await ingestor.collectGarbage(gracePeriod: Self.gracePeriod)
         let abandoned = try await store.releaseAbandonedIdempotencyClaims(owner: configuration.name)
         let writes = try await blobs.sweepAbandonedWrites(olderThan: Self.gracePeriod)
-        return Sweep(unreferencedBlobsRemoved: removed, abandonedIdempotencyClaims: abandoned, abandonedBlobWrites: writes)
+        let appends = try await store.releaseResumableAppends(node: configuration.name)
+        return Sweep(
+            unreferencedBlobsRemoved: removed, abandonedIdempotencyClaims: abandoned, abandonedBlobWrites: writes,
+            abandonedResumableAppends: appends)
     }
 
     /// How old an unreferenced blob or an unfinished blob write must be before a sweep removes

@@ -74,6 +74,23 @@ import Testing
     }
 
     @Test(arguments: ContractBackend.available)
+    func aRestartedNodeEndsTheAppendsItsKilledProcessHeldAndNoOthers(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            try await store.createResumableUpload(upload("mine", length: 100, at: fixture.clock))
+            try await store.createResumableUpload(upload("theirs", length: 100, at: fixture.clock))
+            let lease = Date(timeIntervalSince1970: fixture.clock.dates.now.timeIntervalSince1970 + 900)
+            _ = try await store.beginResumableAppend(id: "mine", at: 0, node: "a", leaseUntil: lease)
+            _ = try await store.beginResumableAppend(id: "theirs", at: 0, node: "b", leaseUntil: lease)
+            #expect(try await store.releaseResumableAppends(node: "a") == 1)
+            _ = try await store.beginResumableAppend(id: "mine", at: 0, node: "a", leaseUntil: lease)
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
+                _ = try await store.beginResumableAppend(id: "theirs", at: 0, node: "a", leaseUntil: lease)
+            }
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
     func expiredUploadsAreListedUnlessAnAppendHoldsThemAndRemovingForgetsThem(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store

@@ -31,6 +31,12 @@ public protocol ResumableUploadStore: Sendable {
     @discardableResult
     func removeResumableUpload(id: String) async throws -> Bool
 
+    /// Ends every append `node` holds: at its start-up none can be running, so these were left
+    /// by its process that was killed mid-append (their uploads keep their synced offsets). Other
+    /// nodes' appends are theirs. Returns how many.
+    @discardableResult
+    func releaseResumableAppends(node: String) async throws -> Int
+
     /// Uploads that expired before `time` and that no append holds, oldest first, at most `limit`.
     func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload]
 }
