@@ -239,6 +239,7 @@ let package = Package(
                 "IntakeServer", "IntakeRuntime", "Ingest", "IngestSQLite", "Multipart", "KnowledgeBase", "IntakeTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

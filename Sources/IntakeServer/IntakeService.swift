@@ -111,6 +111,7 @@ public struct IntakeService: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += node.workers().map { .init(service: $0) }
         services.append(.init(service: idempotencyReleases))
+        services.append(.init(service: ResumableUploadSweeper(service: self)))
         if let metrics = metricsApplication() { services.append(.init(service: metrics)) }
         if let webhook = configuration.webhook {
             services.append(.init(service: WebhookDeliverer(url: webhook.url, secret: webhook.secret, database: database, owner: configuration.node.name, logger: configuration.logger)))

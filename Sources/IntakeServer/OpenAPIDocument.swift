@@ -262,6 +262,7 @@ enum OpenAPIDocument {
                 "409": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
                 "415": {$ref: "#/components/responses/Error"}
+                "460": {$ref: "#/components/responses/Error"}
             delete:
               summary: "tus termination: the upload and its bytes go."
               parameters: [{$ref: "#/components/parameters/id"}]

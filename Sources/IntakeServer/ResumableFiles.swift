@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Ingest
 import NIOCore
@@ -44,18 +45,27 @@ struct ResumableFiles: Sendable {
         try DirectoryBlobStore.syncDirectory(directory)
     }
 
-    /// What an append wrote: the new durable offset, and why it stopped early, if it did.
+    /// What an append wrote: the new durable offset, why it stopped early if it did, and the
+    /// digest of the bytes it wrote when one was asked for.
     struct Appended {
         var offset: Int64
         var failure: (any Error)?
+        var digest: [UInt8]?
+    }
+
+    /// A digest tus's checksum extension names (`Upload-Checksum: sha256 <base64>`).
+    enum ChecksumAlgorithm: String, CaseIterable {
+        case sha1, sha256
     }
 
     /// Appends the bytes of `body` at `offset`, at most `limit` bytes (more is an error), then
     /// syncs. Whatever happens to the body (the client goes away, too many bytes), the bytes that
     /// arrived are synced and counted in the returned offset; a disk error is thrown.
     func append(
-        _ id: String, at offset: Int64, limit: Int64?, body: some AsyncSequence<ByteBuffer, any Error>
+        _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, body: some AsyncSequence<ByteBuffer, any Error>
     ) async throws(StorageError) -> Appended {
+        var sha1 = checksum == .sha1 ? Insecure.SHA1() : nil
+        var sha256 = checksum == .sha256 ? SHA256() : nil
         let descriptor = open(path(id), O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw StorageError.systemCall("open a resumable upload's file") }
         defer { close(descriptor) }
@@ -79,6 +89,10 @@ struct ResumableFiles: Sendable {
                         written += count
                     }
                 }
+                buffer.withUnsafeReadableBytes { bytes in
+                    sha1?.update(bufferPointer: bytes)
+                    sha256?.update(bufferPointer: bytes)
+                }
                 position += Int64(buffer.readableBytes)
             }
         } catch let error as StorageError {
@@ -87,7 +101,8 @@ struct ResumableFiles: Sendable {
             failure = error
         }
         if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
-        return Appended(offset: position, failure: failure)
+        let digest = sha1.map { Array($0.finalize()) } ?? sha256.map { Array($0.finalize()) }
+        return Appended(offset: position, failure: failure, digest: digest)
     }
 
     /// Removes the file of `id`; one already gone is not an error.

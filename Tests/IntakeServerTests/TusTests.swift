@@ -3,7 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Ingest
+import Crypto
 import IntakeServer
+import IntakeTesting
 import Multipart
 import Testing
 
@@ -109,6 +111,42 @@ import Testing
         }
         #expect(live.files(under: "resumable").isEmpty)
         #expect(live.files(under: "blobs").isEmpty)
+    }
+
+    @Test func aPieceWhoseChecksumIsWrongIsDroppedWith460() async throws {
+        let live = try LiveService()
+        let piece = Array("a piece with a checksum\n".utf8)
+        let sha256 = Data(SHA256.hash(data: piece)).base64EncodedString()
+        try await live.test { client in
+            let options = try await client.execute(uri: "/files/", method: .options)
+            #expect(options.headers[Self.name("Tus-Checksum-Algorithm")] == "sha1,sha256")
+            let location = try await create(client, length: piece.count * 2)
+            let wrong = try await patch(client, location, at: 0, piece, extra: [Self.name("Upload-Checksum"): "sha256 \(Data(SHA256.hash(data: [0])).base64EncodedString())"])
+            #expect(wrong.status.code == 460)
+            #expect(try await client.execute(uri: location, method: .head, headers: Self.tus).headers[Self.name("Upload-Offset")] == "0")
+            let unknown = try await patch(client, location, at: 0, piece, extra: [Self.name("Upload-Checksum"): "md5 AAAA"])
+            #expect(unknown.status == .badRequest)
+            let right = try await patch(client, location, at: 0, piece, extra: [Self.name("Upload-Checksum"): "sha256 \(sha256)"])
+            #expect(right.status == .noContent)
+            #expect(right.headers[Self.name("Upload-Offset")] == "\(piece.count)")
+            let sha1 = Data(Insecure.SHA1.hash(data: piece)).base64EncodedString()
+            let last = try await patch(client, location, at: piece.count, piece, extra: [Self.name("Upload-Checksum"): "sha1 \(sha1)"])
+            #expect(last.headers[.location]?.hasPrefix("/uploads/") == true)
+        }
+    }
+
+    @Test func anUploadPastItsExpiryIsGoneAndTheSweepRemovesItsFile() async throws {
+        let clock = TestClock()
+        let live = try LiveService { $0.clock = clock.dates }
+        try await live.test { client in
+            let location = try await create(client, length: 100)
+            #expect(try await patch(client, location, at: 0, Array(repeating: 65, count: 40)).status == .noContent)
+            #expect(try await live.service.sweepExpiredResumableUploads() == 0)
+            clock.advance(by: .seconds(24 * 3600 + 1))
+            #expect(try await client.execute(uri: location, method: .head, headers: Self.tus).status == .notFound)
+            #expect(try await live.service.sweepExpiredResumableUploads() == 1)
+        }
+        #expect(live.files(under: "resumable").isEmpty)
     }
 
     @Test func limitsVersionsTerminationAndTenancy() async throws {

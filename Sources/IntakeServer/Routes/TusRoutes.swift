@@ -9,7 +9,8 @@ import NIOCore
 
 /// tus 1.0.0 at `/files/` (https://tus.io/protocols/resumable-upload): the core protocol
 /// (`HEAD` for the offset, `PATCH` with `application/offset+octet-stream`), creation,
-/// creation-with-upload, creation-defer-length and termination. The state is in the store
+/// creation-with-upload, creation-defer-length, termination, checksum (`sha1`, `sha256`; 460 and
+/// the piece dropped on a mismatch) and expiration (`Upload-Expires`; ``IntakeService/sweepExpiredResumableUploads()``). The state is in the store
 /// (``ResumableUploadStore``), the bytes in ``ResumableFiles``; an offset is reported only once
 /// its bytes are synced. When the last byte is in, the file goes through the same pipeline as a
 /// part of `POST /uploads` (sniffing, type policy, limits, durable blob, queued document) and the
@@ -20,7 +21,7 @@ struct TusRoutes {
     let files: ResumableFiles
 
     static let version = "1.0.0"
-    static let extensions = "creation,creation-with-upload,creation-defer-length,termination"
+    static let extensions = "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration"
     /// How long an upload with no append is kept.
     static let lifetime: TimeInterval = 24 * 3600
     /// How long one append holds its upload (a node that dies mid-append holds it no longer).
@@ -32,6 +33,7 @@ struct TusRoutes {
                 HTTPField.Name("Tus-Version")!: Self.version,
                 HTTPField.Name("Tus-Extension")!: Self.extensions,
                 HTTPField.Name("Tus-Max-Size")!: "\(service.configuration.limits.fileBytes ?? Int.max)",
+                HTTPField.Name("Tus-Checksum-Algorithm")!: ResumableFiles.ChecksumAlgorithm.allCases.map(\.rawValue).joined(separator: ","),
             ]))
         }
         router.post("files") { request, context in try await Self.refusingUnread(request) { try await create(request, context) } }
@@ -127,12 +129,26 @@ struct TusRoutes {
         return length
     }
 
+    /// tus `Upload-Checksum: ALGORITHM BASE64`, if sent: 400 for an algorithm not spoken here.
+    static func checksum(_ request: Request) throws -> (algorithm: ResumableFiles.ChecksumAlgorithm, digest: [UInt8])? {
+        guard let header = request.headers[HTTPField.Name("Upload-Checksum")!] else { return nil }
+        let pieces = header.split(separator: " ", maxSplits: 1)
+        guard pieces.count == 2, let algorithm = ResumableFiles.ChecksumAlgorithm(rawValue: pieces[0].lowercased()),
+              let digest = Data(base64Encoded: String(pieces[1]))
+        else {
+            throw APIError(.badRequest, code: "invalid_checksum", message: "Upload-Checksum must be sha1 or sha256 and a base64 digest", closesConnection: true)
+        }
+        return (algorithm, Array(digest))
+    }
+
     /// The upload named in the path, if the request's key may see it (404 otherwise, as for documents).
     private func owned(_ context: IntakeRequestContext) async throws -> ResumableUpload {
         let id = try context.parameters.require("id")
         guard ResumableFiles.isValid(id), let upload = try await service.database.resumableUpload(id: id),
               context.knowledgeBase == nil || context.knowledgeBase == upload.knowledgeBase
         else { throw APIError.notFound("upload \(id)") }
+        // Past its expiry an upload is gone, swept or not.
+        guard upload.expiresAt > service.configuration.clock.now else { throw APIError.notFound("upload \(id)") }
         return upload
     }
 
@@ -193,14 +209,30 @@ struct TusRoutes {
             _ = try? await service.database.finishResumableAppend(id: upload.id, node: node, offset: offset, length: nil, expiresAt: claimed.expiresAt)
             throw APIError(.contentTooLarge, code: "limit_exceeded", message: "the file is \(total) bytes; the limit is \(limit)", closesConnection: true)
         }
+        let checksum: (algorithm: ResumableFiles.ChecksumAlgorithm, digest: [UInt8])?
+        do {
+            checksum = try Self.checksum(request)
+        } catch {
+            _ = try? await service.database.finishResumableAppend(id: upload.id, node: node, offset: offset, length: nil, expiresAt: claimed.expiresAt)
+            throw error
+        }
         await context.expectBody()
         let room = total.map { $0 - offset } ?? service.configuration.limits.fileBytes.map { Int64($0) - offset }
         let appended: ResumableFiles.Appended
         do throws(StorageError) {
-            appended = try await files.append(upload.id, at: offset, limit: room, body: request.body)
+            appended = try await files.append(upload.id, at: offset, limit: room, checksum: checksum?.algorithm, body: request.body)
         } catch {
             _ = try? await service.database.finishResumableAppend(id: upload.id, node: node, offset: offset, length: nil, expiresAt: claimed.expiresAt)
             throw AfterTheBody(APIError(IngestError.storage(error)))
+        }
+        // A piece whose checksum is not the one sent is dropped whole (460): the offset stays.
+        if let checksum, appended.failure == nil, appended.digest != checksum.digest {
+            _ = try await service.database.finishResumableAppend(id: upload.id, node: node, offset: offset, length: nil, expiresAt: claimed.expiresAt)
+            var mismatch = APIError(
+                HTTPResponse.Status(code: 460, reasonPhrase: "Checksum Mismatch"), code: "checksum_mismatch",
+                message: "the piece's \(checksum.algorithm.rawValue) is not the Upload-Checksum sent; it was dropped: send it again from \(offset)")
+            mismatch.extraHeaders = Self.tus([HTTPField.Name("Upload-Offset")!: "\(offset)"])
+            throw AfterTheBody(mismatch)
         }
         // The bytes are synced: now the offset may move, and be reported.
         let now = try await service.database.finishResumableAppend(
