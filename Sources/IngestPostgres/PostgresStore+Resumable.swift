@@ -41,6 +41,21 @@ extension PostgresStore {
         }
     }
 
+    public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
+        let until = leaseUntil.timeIntervalSince1970
+        let logger = logger
+        try await transaction { connection in
+            let renewed = try await connection.execute(
+                "UPDATE resumable_uploads SET append_until = \(until) WHERE id = \(id) AND append_node = \(node) RETURNING 1", logger: logger)
+            guard renewed == 1 else {
+                guard let row = try await connection.row("SELECT offset_bytes FROM resumable_uploads WHERE id = \(id)", logger: logger) else {
+                    throw ResumableUploadNotFound(id: id)
+                }
+                throw ResumableUploadConflict(.appendInProgress, offset: try row.get("offset_bytes"))
+            }
+        }
+    }
+
     @discardableResult
     public func finishResumableAppend(id: String, node: String, offset: Int64, length: Int64?, expiresAt: Date) async throws -> ResumableUpload {
         let expires = expiresAt.timeIntervalSince1970
@@ -73,7 +88,10 @@ extension PostgresStore {
     public func releaseResumableAppends(node: String) async throws -> Int {
         try await withConnection { connection in
             try await connection.execute(
-                "UPDATE resumable_uploads SET append_node = NULL, append_until = NULL WHERE append_node = \(node) RETURNING 1", logger: self.logger)
+                """
+                UPDATE resumable_uploads SET append_node = NULL, append_until = NULL
+                WHERE append_node = \(node) OR substr(append_node, 1, length(\(node)) + 1) = \(node) || ' ' RETURNING 1
+                """, logger: self.logger)
         }
     }
 

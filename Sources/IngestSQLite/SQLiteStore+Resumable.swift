@@ -36,6 +36,18 @@ extension SQLiteStore {
         }
     }
 
+    public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE resumable_uploads SET append_until = ? WHERE id = ? AND append_node = ?",
+                           arguments: [leaseUntil.timeIntervalSince1970, id, node])
+            guard db.changesCount == 1 else {
+                let offset = try Int64.fetchOne(db, sql: "SELECT offset_bytes FROM resumable_uploads WHERE id = ?", arguments: [id])
+                guard let offset else { throw ResumableUploadNotFound(id: id) }
+                throw ResumableUploadConflict(.appendInProgress, offset: offset)
+            }
+        }
+    }
+
     @discardableResult
     public func finishResumableAppend(id: String, node: String, offset: Int64, length: Int64?, expiresAt: Date) async throws -> ResumableUpload {
         try await write { db in
@@ -65,7 +77,10 @@ extension SQLiteStore {
     @discardableResult
     public func releaseResumableAppends(node: String) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "UPDATE resumable_uploads SET append_node = NULL, append_until = NULL WHERE append_node = ?", arguments: [node])
+            try db.execute(sql: """
+                UPDATE resumable_uploads SET append_node = NULL, append_until = NULL
+                WHERE append_node = ? OR substr(append_node, 1, length(?) + 1) = ? || ' '
+                """, arguments: [node, node, node])
             return db.changesCount
         }
     }

@@ -61,8 +61,12 @@ struct ResumableFiles: Sendable {
     /// Appends the bytes of `body` at `offset`, at most `limit` bytes (more is an error), then
     /// syncs. Whatever happens to the body (the client goes away, too many bytes), the bytes that
     /// arrived are synced and counted in the returned offset; a disk error is thrown.
+    ///
+    /// `beforeWrite` runs before each piece of the body is written (the route renews its claim on
+    /// the upload there); when it throws, nothing more is written and its error is the failure.
     func append(
-        _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, body: some AsyncSequence<ByteBuffer, any Error>
+        _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, body: some AsyncSequence<ByteBuffer, any Error>,
+        beforeWrite: () async throws -> Void = {}
     ) async throws(StorageError) -> Appended {
         var sha1 = checksum == .sha1 ? Insecure.SHA1() : nil
         var sha256 = checksum == .sha256 ? SHA256() : nil
@@ -78,6 +82,7 @@ struct ResumableFiles: Sendable {
                     failure = ResumableAppendTooLong(limit: limit)
                     break
                 }
+                try await beforeWrite()
                 try buffer.withUnsafeReadableBytes { (bytes) throws(StorageError) in
                     var written = 0
                     while written < bytes.count {

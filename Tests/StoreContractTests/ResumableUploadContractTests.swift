@@ -80,12 +80,40 @@ import Testing
             try await store.createResumableUpload(upload("mine", length: 100, at: fixture.clock))
             try await store.createResumableUpload(upload("theirs", length: 100, at: fixture.clock))
             let lease = Date(timeIntervalSince1970: fixture.clock.dates.now.timeIntervalSince1970 + 900)
-            _ = try await store.beginResumableAppend(id: "mine", at: 0, node: "a", leaseUntil: lease)
-            _ = try await store.beginResumableAppend(id: "theirs", at: 0, node: "b", leaseUntil: lease)
+            try await store.createResumableUpload(upload("similar", length: 100, at: fixture.clock))
+            // Claims are the node's name and a token of the append.
+            _ = try await store.beginResumableAppend(id: "mine", at: 0, node: "a 1f2e", leaseUntil: lease)
+            _ = try await store.beginResumableAppend(id: "theirs", at: 0, node: "b 3c4d", leaseUntil: lease)
+            _ = try await store.beginResumableAppend(id: "similar", at: 0, node: "ab 5e6f", leaseUntil: lease)
             #expect(try await store.releaseResumableAppends(node: "a") == 1)
             _ = try await store.beginResumableAppend(id: "mine", at: 0, node: "a", leaseUntil: lease)
             await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
                 _ = try await store.beginResumableAppend(id: "theirs", at: 0, node: "a", leaseUntil: lease)
+            }
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func aRunningAppendRenewsItsHoldUntilItHasRunOutAndBeenTaken(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            try await store.createResumableUpload(upload("u1", length: 100, at: fixture.clock))
+            let start = fixture.clock.dates.now.timeIntervalSince1970
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 60))
+            fixture.clock.advance(by: .seconds(50))
+            try await store.renewResumableAppend(id: "u1", node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 110))
+            fixture.clock.advance(by: .seconds(30))
+            // Renewed: 80 s after it began, the first lease would have run out; this one has not.
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
+                _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a 2", leaseUntil: Date(timeIntervalSince1970: start + 200))
+            }
+            fixture.clock.advance(by: .seconds(31))
+            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a 2", leaseUntil: Date(timeIntervalSince1970: start + 300))
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
+                try await store.renewResumableAppend(id: "u1", node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 400))
+            }
+            await #expect(throws: ResumableUploadNotFound(id: "nope")) {
+                try await store.renewResumableAppend(id: "nope", node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 400))
             }
         }
     }

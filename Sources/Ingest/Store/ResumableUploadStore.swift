@@ -21,6 +21,11 @@ public protocol ResumableUploadStore: Sendable {
     /// is not `offset`, or another append holds it; returns the upload as it is.
     func beginResumableAppend(id: String, at offset: Int64, node: String, leaseUntil: Date) async throws -> ResumableUpload
 
+    /// Extends the claim `node` holds on `id` to `leaseUntil`, while its append runs; throws
+    /// ``ResumableUploadConflict`` if the claim is no longer `node`'s (it ran out and another took
+    /// it), and the append must then stop writing.
+    func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws
+
     /// Ends the append `node` began: the upload's offset becomes `offset` (its bytes synced
     /// before this is called), its length `length` if it was deferred and is now known, its
     /// expiry `expiresAt`. Returns the upload as it now is.
@@ -31,9 +36,10 @@ public protocol ResumableUploadStore: Sendable {
     @discardableResult
     func removeResumableUpload(id: String) async throws -> Bool
 
-    /// Ends every append `node` holds: at its start-up none can be running, so these were left
-    /// by its process that was killed mid-append (their uploads keep their synced offsets). Other
-    /// nodes' appends are theirs. Returns how many.
+    /// Ends every append `node` holds (claims named `node`, or `node` and a space and a token of
+    /// one append): at its start-up none can be running, so these were left by its process that
+    /// was killed mid-append (their uploads keep their synced offsets). Other nodes' appends are
+    /// theirs. Returns how many.
     @discardableResult
     func releaseResumableAppends(node: String) async throws -> Int
 

@@ -26,6 +26,8 @@ struct TusRoutes {
     static let lifetime: TimeInterval = 24 * 3600
     /// How long one append holds its upload (a node that dies mid-append holds it no longer).
     static let appendLease: TimeInterval = 15 * 60
+    /// How often a running append renews its hold.
+    static let appendRenewal: TimeInterval = 60
 
     func add(to router: Router<IntakeRequestContext>) {
         router.on("files", method: .options) { _, _ in
@@ -189,7 +191,9 @@ struct TusRoutes {
     /// Appends the request's body at `offset`; completes the upload when its last byte is in.
     private func append(_ upload: ResumableUpload, at offset: Int64, length: Int64?, _ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         let clock = service.configuration.clock
-        let node = service.configuration.node.name
+        // This append's own claim: the node's name (a restarted node ends its claims) and a token,
+        // so that a second request on the same node never passes for the first.
+        let node = "\(service.configuration.node.name) \(RandomIdentifier.hex(16))"
         let claimed: ResumableUpload
         do {
             claimed = try await service.database.beginResumableAppend(
@@ -220,10 +224,26 @@ struct TusRoutes {
         let room = total.map { $0 - offset } ?? service.configuration.limits.fileBytes.map { Int64($0) - offset }
         let appended: ResumableFiles.Appended
         do throws(StorageError) {
-            appended = try await files.append(upload.id, at: offset, limit: room, checksum: checksum?.algorithm, body: request.body)
+            // The claim is renewed while bytes come (a minute after the last renewal, before the next
+            // write): an append that stalls past its lease finds the upload taken and writes no more.
+            var renewed = clock.now
+            appended = try await files.append(upload.id, at: offset, limit: room, checksum: checksum?.algorithm, body: request.body) {
+                guard clock.now.timeIntervalSince(renewed) >= Self.appendRenewal else { return }
+                try await service.database.renewResumableAppend(id: upload.id, node: node, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
+                renewed = clock.now
+            }
         } catch {
             _ = try? await service.database.finishResumableAppend(id: upload.id, node: node, offset: offset, length: nil, expiresAt: claimed.expiresAt)
             throw AfterTheBody(APIError(IngestError.storage(error)))
+        }
+        if appended.failure is ResumableUploadNotFound {
+            throw AfterTheBody(APIError.notFound("upload \(upload.id)"))
+        }
+        if let conflict = appended.failure as? ResumableUploadConflict {
+            throw AfterTheBody(APIError(
+                .conflict, code: "append_in_progress",
+                message: "this request stalled past its hold on the upload and another took it; ask HEAD for the offset (it had \(conflict.offset))",
+                closesConnection: true))
         }
         // A piece whose checksum is not the one sent is dropped whole (460): the offset stays.
         if let checksum, appended.failure == nil, appended.digest != checksum.digest {
