@@ -15,6 +15,15 @@ import Testing
             expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + seconds).rounded()))
     }
 
+    /// Upload "u1" of 100 bytes, with an append by `node` holding it for `seconds`; returns when
+    /// the hold began, in seconds since 1970.
+    private func uploadHeld(by node: String, for seconds: Double, in fixture: StoreFixture) async throws -> Double {
+        try await fixture.store.createResumableUpload(upload("u1", length: 100, at: fixture.clock))
+        let start = fixture.clock.dates.now.timeIntervalSince1970
+        _ = try await fixture.store.beginResumableAppend(id: "u1", at: 0, node: node, leaseUntil: Date(timeIntervalSince1970: start + seconds))
+        return start
+    }
+
     @Test(arguments: ContractBackend.available)
     func anUploadIsKeptAsCreatedAndItsOffsetMovesOnlyThroughAnAppend(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
@@ -61,9 +70,7 @@ import Testing
     func anAppendWhoseNodeDiedIsTakenOverAndItsLateEndChangesNothing(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store
-            try await store.createResumableUpload(upload("u1", length: 100, at: fixture.clock))
-            let start = fixture.clock.dates.now.timeIntervalSince1970
-            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a", leaseUntil: Date(timeIntervalSince1970: start + 60))
+            let start = try await uploadHeld(by: "a", for: 60, in: fixture)
             fixture.clock.advance(by: .seconds(61))
             _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "b", leaseUntil: Date(timeIntervalSince1970: start + 200))
             await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 0)) {
@@ -97,9 +104,7 @@ import Testing
     func aRunningAppendRenewsItsHoldUntilItHasRunOutAndBeenTaken(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store
-            try await store.createResumableUpload(upload("u1", length: 100, at: fixture.clock))
-            let start = fixture.clock.dates.now.timeIntervalSince1970
-            _ = try await store.beginResumableAppend(id: "u1", at: 0, node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 60))
+            let start = try await uploadHeld(by: "a 1", for: 60, in: fixture)
             fixture.clock.advance(by: .seconds(50))
             try await store.renewResumableAppend(id: "u1", node: "a 1", leaseUntil: Date(timeIntervalSince1970: start + 110))
             fixture.clock.advance(by: .seconds(30))
