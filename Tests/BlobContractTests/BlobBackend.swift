@@ -4,6 +4,7 @@ import IngestS3
 import NIOCore
 import Testing
 import S3
+import Synchronization
 
 /// A blob store the contract suite runs against: the data directory always; SeaweedFS (or any
 /// S3 service) when `INTAKE_TEST_S3_ENDPOINT` names one, with the credentials in
@@ -55,8 +56,28 @@ struct S3Server: Sendable {
         configuration.requestTimeout = .seconds(10)
         configuration.connectTimeout = .seconds(1)
         let client = try S3Client(configuration)
-        if endpoint == nil { try await client.createBucket() }
+        if endpoint == nil { try await Self.makeBucketOnce(with: client) }
         return client
+    }
+
+    /// The test bucket is made once per test process, by the first client: SeaweedFS now and then
+    /// answers one of many concurrent creations of a bucket with NoSuchBucket. A failed creation is
+    /// tried again by the next client.
+    private static let bucketCreation = Mutex<Task<Void, any Error>?>(nil)
+
+    private static func makeBucketOnce(with client: S3Client) async throws {
+        let creation = bucketCreation.withLock { creation in
+            if let creation { return creation }
+            let made = Task { () async throws in try await client.createBucket() }
+            creation = made
+            return made
+        }
+        do {
+            try await creation.value
+        } catch {
+            bucketCreation.withLock { if $0 == creation { $0 = nil } }
+            throw error
+        }
     }
 }
 
