@@ -175,7 +175,13 @@ struct TusRoutes {
         } catch {
             throw APIError(IngestError.storage(error))
         }
-        try await service.database.createResumableUpload(upload)
+        do {
+            try await service.database.createResumableUpload(upload)
+        } catch {
+            // No row, no file: a creation the store refused leaves nothing on disk.
+            files.remove(upload.id)
+            throw error
+        }
         var headers = Self.tus([.location: "/files/\(upload.id)", HTTPField.Name("Upload-Expires")!: Self.httpDate(upload.expiresAt)])
         // creation-with-upload: the first bytes come with the creation.
         if request.headers[.contentType] == "application/offset+octet-stream" {
