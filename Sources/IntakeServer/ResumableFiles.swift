@@ -105,7 +105,10 @@ struct ResumableFiles: Sendable {
         } catch {
             failure = error
         }
-        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+        // The sync waits for the disk: on a dispatch thread, off the threads that run handlers.
+        try await DirectoryBlobStore.offloaded { () throws(StorageError) in
+            if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+        }
         let digest = sha1.map { Array($0.finalize()) } ?? sha256.map { Array($0.finalize()) }
         return Appended(offset: position, failure: failure, digest: digest)
     }

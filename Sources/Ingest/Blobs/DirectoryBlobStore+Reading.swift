@@ -53,7 +53,7 @@ extension DirectoryBlobStore {
     public func shutdown() async {}
 
     /// Runs blocking disk work on a dispatch thread, off the cooperative pool.
-    static func offloaded<Value: Sendable>(_ work: @escaping @Sendable () throws(StorageError) -> Value) async throws(StorageError) -> Value {
+    public static func offloaded<Value: Sendable>(_ work: @escaping @Sendable () throws(StorageError) -> Value) async throws(StorageError) -> Value {
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, StorageError>, Never>) in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result { () throws(StorageError) in try work() })
