@@ -70,6 +70,46 @@ public struct Ingestor: Sendable {
         return try await publish(upload, knowledgeBase: knowledgeBase, idempotency: idempotency)
     }
 
+    /// Ingests `file`, which arrived whole on local disk (an upload sent in pieces), as the one
+    /// file of an upload with `fields`: sniffed, checked against the policy and the file size
+    /// limit, published and recorded as a part of ``ingest(contentType:body:knowledgeBase:idempotency:)``
+    /// would be, but without copying its bytes (the store links or reads the file). The file
+    /// stays where it is whatever the outcome; the caller removes it.
+    public func ingest(_ file: ReceivedFile, fields: [UploadField], knowledgeBase: String) async throws(IngestError) -> UploadReceipt {
+        if let limit = limits.fileBytes, file.size > limit { throw .fileTooLarge(part: 0, limit: limit) }
+        let prefix: [UInt8]
+        do throws(StorageError) {
+            prefix = try file.prefix(MagicSniffer.maximumSniffLength)
+        } catch {
+            throw .storage(error)
+        }
+        let type = TextTypeReconciliation.reconcile(await sniffer.sniff(prefix), declaredType: file.declaredType, filename: file.filename)
+        guard policy.accepts(type, prefix: prefix) else {
+            throw .typeRejected(TypeRejection(
+                part: 0, fieldName: file.fieldName, filename: file.filename, declaredType: file.declaredType, detectedType: type.mimeType))
+        }
+        let spool = store.spool
+        let blob: WrittenBlob
+        do throws(StorageError) {
+            // Hashing a file not hashed on arrival reads it all: on a thread of its own.
+            blob = try await DirectoryBlobStore.offloaded { () throws(StorageError) in
+                let digest: SHA256Digest
+                if let known = file.sha256 {
+                    digest = known
+                } else {
+                    digest = try file.digest()
+                }
+                return try spool.adopt(file.path, size: file.size, digest: digest)
+            }
+        } catch {
+            throw .storage(error)
+        }
+        let document = NewDocument(
+            fieldName: file.fieldName, filename: file.filename, filenameStar: nil, declaredType: file.declaredType,
+            detectedType: type.mimeType, charset: type.charset, size: file.size, sha256: blob.sha256)
+        return try await publish(blobs: [blob], documents: [document], fields: fields, knowledgeBase: knowledgeBase, idempotency: nil)
+    }
+
     /// The ``FormFingerprint`` of the upload `body` holds, read to its end with the same limits as
     /// ``ingest(contentType:body:knowledgeBase:idempotency:)`` and nothing stored: what a retry
     /// with an `Idempotency-Key` is compared by. Files are hashed as they stream past; a file part
@@ -168,8 +208,15 @@ public struct Ingestor: Sendable {
 
     /// Publishes the upload's files into `blobs/` and records it.
     private func publish(_ upload: UploadAssembler, knowledgeBase: String, idempotency: IdempotencyCompletion?) async throws(IngestError) -> UploadReceipt {
-        let documents = upload.pending.map(\.document)
-        let blobs = upload.pending.map(\.blob)
+        try await publish(
+            blobs: upload.pending.map(\.blob), documents: upload.pending.map(\.document), fields: upload.fields, knowledgeBase: knowledgeBase,
+            idempotency: idempotency)
+    }
+
+    /// Publishes `blobs` and records them as `documents` of one upload with `fields`.
+    private func publish(
+        blobs: [WrittenBlob], documents: [NewDocument], fields: [UploadField], knowledgeBase: String, idempotency: IdempotencyCompletion?
+    ) async throws(IngestError) -> UploadReceipt {
         let store = self.store
         let stored: [StoredBlob]
         do throws(StorageError) {
@@ -180,7 +227,7 @@ public struct Ingestor: Sendable {
         }
         do {
             let receipt = try await catalog.record(
-                NewUpload(knowledgeBase: knowledgeBase, fields: upload.fields, documents: documents), completing: idempotency,
+                NewUpload(knowledgeBase: knowledgeBase, fields: fields, documents: documents), completing: idempotency,
                 blobIsPresent: { try await store.contains($0) })
             // At debug: a server's access log names the upload already (its Location).
             logger.debug("upload ingested", metadata: [

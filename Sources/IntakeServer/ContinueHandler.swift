@@ -20,7 +20,15 @@ final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// asked for one and has had no response yet.
     struct SendContinue: Sendable {}
 
+    /// The event that makes the handler send an informational (1xx) response to the request in
+    /// progress, if its final response has not begun (`104 Upload Resumption Supported`).
+    struct SendInterim: Sendable {
+        var response: HTTPResponse
+    }
+
     private var continuePending = false
+    /// Whether the final response to the request in progress has begun.
+    private var finalResponseBegun = false
     /// Whether the request in progress has been read to its end.
     private var requestEnded = true
     /// Whether the response in progress says `Connection: close`.
@@ -31,6 +39,7 @@ final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             continuePending = request.headerFields[.expect]?.lowercased() == "100-continue"
             requestEnded = false
+            finalResponseBegun = false
         case .end:
             requestEnded = true
         case .body:
@@ -43,6 +52,7 @@ final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let response) where response.status.kind != .informational:
             continuePending = false  // the final response: no 100 after it
+            finalResponseBegun = true
             responseCloses = response.headerFields[.connection]?.lowercased() == "close"
             context.write(data, promise: promise)
         case .end where responseCloses && !requestEnded:
@@ -58,6 +68,13 @@ final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let interim = event as? SendInterim {
+            if !finalResponseBegun && interim.response.status.kind == .informational {
+                context.writeAndFlush(wrapOutboundOut(.head(interim.response)), promise: nil)
+            }
+            promise?.succeed()
+            return
+        }
         guard event is SendContinue else { return context.triggerUserOutboundEvent(event, promise: promise) }
         if continuePending {
             continuePending = false

@@ -1,3 +1,4 @@
+import HTTPTypes
 public import Hummingbird
 import NIOCore
 
@@ -21,5 +22,11 @@ public struct IntakeRequestContext: RequestContext {
     public func expectBody() async {
         guard let channel else { return }
         try? await channel.triggerUserOutboundEvent(ContinueHandler.SendContinue())
+    }
+
+    /// Sends the informational (1xx) `response` now, ahead of the final one (which has not begun).
+    func sendInterim(_ response: HTTPResponse) async {
+        guard let channel else { return }
+        try? await channel.triggerUserOutboundEvent(ContinueHandler.SendInterim(response: response))
     }
 }

@@ -67,7 +67,7 @@ public struct IntakeService: Sendable {
         DocumentRoutes(service: self).add(to: router)
         EventRoutes(service: self, keepAliveInterval: configuration.eventKeepAliveInterval).add(to: router)
         SearchRoutes(service: self).add(to: router)
-        TusRoutes(service: self, files: resumableFiles).add(to: router)
+        ResumableRoutes(uploads: ResumableUploads(service: self, files: resumableFiles)).add(to: router)
         return router
     }
 

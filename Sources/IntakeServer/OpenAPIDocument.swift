@@ -234,37 +234,47 @@ enum OpenAPIDocument {
                     text/event-stream: {}
           /files:
             options:
-              summary: "tus 1.0.0: the versions, extensions and largest size this server takes."
+              summary: "Resumable uploads: tus 1.0.0's versions, extensions and largest size; the IETF draft's Upload-Limit."
               security: [{}]
               responses:
-                "204": {description: "Tus-Version, Tus-Extension, Tus-Max-Size."}
+                "204": {description: "Tus-Version, Tus-Extension, Tus-Max-Size, Upload-Limit (max-size, max-age)."}
             post:
-              summary: "tus creation (and creation-with-upload): a resumable upload of Upload-Length bytes, or Upload-Defer-Length: 1; Upload-Metadata filename, filetype and fields."
+              summary: "Creates a resumable upload. tus (Tus-Resumable: 1.0.0): Upload-Length bytes, or Upload-Defer-Length: 1; Upload-Metadata filename, filetype and fields; creation-with-upload. IETF resumable-upload draft (Upload-Complete: ?1 or ?0, interop version 9): the body is the file or its first piece, Content-Type its type, Content-Disposition its name; 104 Upload Resumption Supported with the Location to a client that sends Upload-Draft-Interop-Version: 9."
               parameters:
                 - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
               responses:
-                "201": {description: "Location: /files/{id}; Upload-Expires."}
+                "201": {description: "Location: /files/{id} (tus: Upload-Expires; IETF: Upload-Complete: ?0, Upload-Offset, Upload-Limit); an IETF creation whose body was the whole file answers as POST /uploads does, with Upload-Complete: ?1."}
                 "400": {$ref: "#/components/responses/Error"}
                 "412": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
+                "415": {$ref: "#/components/responses/Error"}
           /files/{id}:
             head:
-              summary: "tus: the upload's offset (Upload-Offset) and length."
+              summary: "The upload's offset (Upload-Offset) and length, in both protocols' fields (Upload-Complete: ?0, Upload-Limit); never cached."
               parameters: [{$ref: "#/components/parameters/id"}]
               responses:
-                "200": {description: "Upload-Offset, Upload-Length or Upload-Defer-Length."}
+                "200": {description: "To a tus client: Upload-Offset, Upload-Length or Upload-Defer-Length."}
+                "204": {description: "Otherwise: the same fields."}
+                "404": {description: "No such upload (or another key's)."}
+            get:
+              summary: "The IETF draft's offset retrieval by GET: as HEAD."
+              parameters: [{$ref: "#/components/parameters/id"}]
+              responses:
+                "204": {description: "Upload-Offset, Upload-Complete, Upload-Length, Upload-Limit."}
                 "404": {description: "No such upload (or another key's)."}
             patch:
-              summary: "tus: append application/offset+octet-stream at Upload-Offset; the last byte sends the file through the upload pipeline (Location: /uploads/{id})."
+              summary: "Appends at Upload-Offset: tus with application/offset+octet-stream (the last byte completes the upload), the IETF draft with application/partial-upload and Upload-Complete (?1 completes it). Completion sends the file through the upload pipeline."
               parameters: [{$ref: "#/components/parameters/id"}]
               responses:
-                "204": {description: "Upload-Offset (synced); Location when the upload is complete."}
+                "201": {description: "IETF, completed: what POST /uploads answers (Location: /uploads/{id}), with Upload-Complete: ?1."}
+                "204": {description: "Upload-Offset (synced); tus: Location: /uploads/{id} when the upload is complete; IETF: Upload-Complete: ?0."}
+                "400": {$ref: "#/components/responses/Error"}
                 "409": {$ref: "#/components/responses/Error"}
                 "413": {$ref: "#/components/responses/Error"}
                 "415": {$ref: "#/components/responses/Error"}
                 "460": {$ref: "#/components/responses/Error"}
             delete:
-              summary: "tus termination: the upload and its bytes go."
+              summary: "tus termination, IETF cancellation: the upload and its bytes go."
               parameters: [{$ref: "#/components/parameters/id"}]
               responses:
                 "204": {description: Removed.}

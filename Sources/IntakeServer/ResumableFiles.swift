@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Ingest
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,8 @@ import Musl
 /// go) and syncs before it returns the new offset, so an offset the server reports is on disk.
 struct ResumableFiles: Sendable {
     let directory: String
+    /// The SHA-256 of each upload's bytes so far, kept between its appends on this node.
+    let digests = RunningDigests()
 
     /// The directory `DATA/resumable`, created (0750) if missing.
     init(dataDirectory: String) throws {
@@ -45,12 +48,14 @@ struct ResumableFiles: Sendable {
         try DirectoryBlobStore.syncDirectory(directory)
     }
 
-    /// What an append wrote: the new durable offset, why it stopped early if it did, and the
-    /// digest of the bytes it wrote when one was asked for.
+    /// What an append wrote: the new durable offset, why it stopped early if it did, the
+    /// digest of the bytes it wrote when one was asked for, and the running SHA-256 of the
+    /// whole upload it was given, over the bytes it wrote too.
     struct Appended {
         var offset: Int64
         var failure: (any Error)?
         var digest: [UInt8]?
+        var running: SHA256?
     }
 
     /// A digest tus's checksum extension names (`Upload-Checksum: sha256 <base64>`).
@@ -64,10 +69,15 @@ struct ResumableFiles: Sendable {
     ///
     /// `beforeWrite` runs before each piece of the body is written (the route renews its claim on
     /// the upload there); when it throws, nothing more is written and its error is the failure.
+    ///
+    /// `running` is the SHA-256 of the upload's first `offset` bytes, when this node has it
+    /// (``RunningDigests``): it goes on over the bytes written, so that completion need not read
+    /// the file again.
     func append(
-        _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, body: some AsyncSequence<ByteBuffer, any Error>,
-        beforeWrite: () async throws -> Void = {}
+        _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, running: SHA256? = nil,
+        body: some AsyncSequence<ByteBuffer, any Error>, beforeWrite: () async throws -> Void = {}
     ) async throws(StorageError) -> Appended {
+        var running = running
         var sha1 = checksum == .sha1 ? Insecure.SHA1() : nil
         var sha256 = checksum == .sha256 ? SHA256() : nil
         let descriptor = open(path(id), O_WRONLY | O_CLOEXEC)
@@ -75,6 +85,7 @@ struct ResumableFiles: Sendable {
         defer { close(descriptor) }
         if ftruncate(descriptor, off_t(offset)) != 0 { throw StorageError.systemCall("cut a resumable upload's file back to its offset") }
         var position = offset
+        var unflushed = 0
         var failure: (any Error)?
         do {
             for try await buffer in body {
@@ -97,8 +108,15 @@ struct ResumableFiles: Sendable {
                 buffer.withUnsafeReadableBytes { bytes in
                     sha1?.update(bufferPointer: bytes)
                     sha256?.update(bufferPointer: bytes)
+                    running?.update(bufferPointer: bytes)
                 }
                 position += Int64(buffer.readableBytes)
+                // The disk writes as the bytes come, so the sync at the end waits for little.
+                unflushed += buffer.readableBytes
+                if unflushed >= BlobWriter.writebackInterval {
+                    BlobWriter.startWriteback(descriptor, upTo: Int(position))
+                    unflushed = 0
+                }
             }
         } catch let error as StorageError {
             throw error
@@ -110,12 +128,13 @@ struct ResumableFiles: Sendable {
             if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
         }
         let digest = sha1.map { Array($0.finalize()) } ?? sha256.map { Array($0.finalize()) }
-        return Appended(offset: position, failure: failure, digest: digest)
+        return Appended(offset: position, failure: failure, digest: digest, running: running)
     }
 
-    /// Removes the file of `id`; one already gone is not an error.
+    /// Removes the file of `id` and its running digest; one already gone is not an error.
     func remove(_ id: String) {
         guard Self.isValid(id) else { return }
+        digests.forget(id)
         unlink(path(id))
     }
 }
@@ -123,4 +142,52 @@ struct ResumableFiles: Sendable {
 /// An append that brought more bytes than the upload has room for.
 struct ResumableAppendTooLong: Error {
     var limit: Int64
+}
+
+/// The running SHA-256 of uploads appended to on this node, each at the offset it covers: the
+/// next append at that offset goes on from it, and the last one hands the finished digest to
+/// completion. An upload whose appends come to another node, or to this one after a restart,
+/// has none here and is hashed from its file at completion. At most ``capacity`` are kept (a
+/// hasher is about a hundred bytes); the oldest goes first.
+final class RunningDigests: Sendable {
+    static let capacity = 4096
+
+    private struct Entry {
+        var offset: Int64
+        var hasher: SHA256
+        var order: UInt64
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var counter: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The SHA-256 of `id`'s first `offset` bytes, taken out (an append owns it until it puts it
+    /// back with ``keep(_:at:_:)``); a new one at offset 0; nil when this node does not have it.
+    func take(_ id: String, at offset: Int64) -> SHA256? {
+        state.withLock { state in
+            let entry = state.entries.removeValue(forKey: id)
+            if offset == 0 { return SHA256() }
+            guard let entry, entry.offset == offset else { return nil }
+            return entry.hasher
+        }
+    }
+
+    /// Keeps `hasher` as the SHA-256 of `id`'s first `offset` bytes.
+    func keep(_ id: String, at offset: Int64, _ hasher: SHA256) {
+        state.withLock { state in
+            state.counter += 1
+            state.entries[id] = Entry(offset: offset, hasher: hasher, order: state.counter)
+            if state.entries.count > Self.capacity, let oldest = state.entries.min(by: { $0.value.order < $1.value.order })?.key {
+                state.entries.removeValue(forKey: oldest)
+            }
+        }
+    }
+
+    func forget(_ id: String) {
+        _ = state.withLock { $0.entries.removeValue(forKey: id) }
+    }
 }

@@ -418,7 +418,7 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             #expect(response.status == .ok)
             let documented = operations(in: String(buffer: response.body))
             #expect(documented == routes)
-            #expect(documented.count == 22)
+            #expect(documented.count == 23)
         }
     }
 }

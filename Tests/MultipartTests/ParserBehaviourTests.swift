@@ -296,3 +296,14 @@ import Testing
         #expect(feeder.parse(bytes, contentType: "multipart/form-data; boundary=B", cuts: [100, 204]) == outcome)
     }
 }
+
+/// `Content-Disposition` of a request that carries one file (the IETF resumable-upload protocol's creation).
+@Suite struct ContentDispositionTests {
+    @Test func theExtendedFilenameWinsThePlainOneIsTheFallbackAndBadHeadersAreRefused() throws {
+        #expect(try ContentDisposition.filename("attachment; filename=\"plain.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt") == "résumé.txt")
+        #expect(try ContentDisposition.filename("inline; filename=\"a b.pdf\"") == "a b.pdf")
+        #expect(try ContentDisposition.filename("inline; filename*=UTF-8''%FF%FE; filename=fallback.txt") == "fallback.txt")
+        #expect(try ContentDisposition.filename("inline") == nil)
+        #expect(throws: MultipartError.self) { try ContentDisposition.filename("inline; filename=a; filename=b") }
+    }
+}

@@ -1,3 +1,4 @@
+public import Crypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -57,6 +58,15 @@ public struct BlobSpool: Sendable {
         return BlobWriter(
             descriptor: descriptor, temporaryPath: path, fileSizeLimit: fileSizeLimit, segmentSize: segmentSize, observer: observer,
             writesBack: writesBack)
+    }
+
+    /// A written blob for a synced file that is already on disk (`path`, on the spool's file
+    /// system), hashed as `digest`: the spool gets a hard link of its own to it, which publishing
+    /// moves into the store or removes, and `path` stays as it was whatever happens.
+    public func adopt(_ path: String, size: Int, digest: SHA256Digest) throws(StorageError) -> WrittenBlob {
+        let temporaryPath = directory + "/" + TemporaryName.next()
+        guard link(path, temporaryPath) == 0 else { throw StorageError.systemCall("link a received file into tmp/") }
+        return WrittenBlob(digest: digest, size: size, isSynced: true, temporaryPath: temporaryPath, segmentSize: nil, segmentDigests: [])
     }
 
     /// Removes a written blob that will not be published.

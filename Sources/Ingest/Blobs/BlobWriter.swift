@@ -111,7 +111,7 @@ public final class BlobWriter {
 
     /// Start the kernel writing back every this many bytes, so the final `fsync` has little left
     /// to do and hashing overlaps with the disk.
-    private static let writebackInterval = 8 << 20
+    public static let writebackInterval = 8 << 20
 
     init(
         descriptor: Int32, temporaryPath: String, fileSizeLimit: Int?, segmentSize: Int?, observer: (any BlobWriteObserver)?,
@@ -234,7 +234,10 @@ public final class BlobWriter {
 
     private var shortPath: String { "tmp/" + (temporaryPath.split(separator: "/").last.map(String.init) ?? "") }
 
-    private static func startWriteback(_ descriptor: Int32, upTo size: Int) {
+    /// Asks the kernel to start writing the first `size` bytes of the file open as `descriptor`
+    /// to disk, without waiting (Linux `sync_file_range`; nothing elsewhere): the `fsync` that
+    /// ends a long write then has little left to wait for.
+    public static func startWriteback(_ descriptor: Int32, upTo size: Int) {
         _ = intake_start_writeback(descriptor, 0, Int64(size))
     }
 }

@@ -63,7 +63,7 @@ struct UploadRoutes {
         }
     }
 
-    private static func created(_ receipt: UploadReceipt) -> Response {
+    static func created(_ receipt: UploadReceipt) -> Response {
         jsonResponse(.created, bytes: APIModels.Upload(receipt).jsonBytes, headers: [.location: "/uploads/\(receipt.id)"])
     }
 

@@ -1,0 +1,173 @@
+import Crypto
+import Foundation
+import HummingbirdTesting
+import IntakeServer
+import Multipart
+import Testing
+
+/// The IETF resumable-upload protocol (draft-ietf-httpbis-resumable-upload, interop version 9) at
+/// /files/, spoken by a client of the tests' own on a raw socket: creation with part of the body,
+/// `104 (Upload Resumption Supported)`, a cut, offset retrieval, append, completion,
+/// cancellation, limits.
+@Suite struct IETFUploadTests {
+    static let interop = ("Upload-Draft-Interop-Version", "9")
+
+    /// The upload's offset once the server has ended the append that was cut (it holds the
+    /// upload until it has synced what arrived): HEAD until the offset is `expected`, a bounded
+    /// number of times.
+    private func offsetAfterCut(_ client: ResumableUploadClient, _ location: String, expected: Int) async throws -> ResumableUploadClient.Exchange {
+        for _ in 0..<500 {
+            let head = await client.send("HEAD", location)
+            if head["upload-offset"] == "\(expected)" { return head }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return await client.send("HEAD", location)
+    }
+
+    @Test func anUploadCutMidwayIsResumedFromItsOffsetAndCompletesAsADocument() async throws {
+        let live = try LiveService()
+        let text = Array(String(repeating: "Interrupted uploads resume where the server's offset says.\n", count: 2000).utf8)
+        let cut = 40_000
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let options = await client.send("OPTIONS", "/files")
+            #expect(options["upload-limit"]?.contains("max-age=86400") == true)
+            // Creation with the whole file announced (Upload-Complete: ?1) but cut after 40 000 bytes.
+            let created = await client.send(
+                "POST", "/files",
+                [Self.interop, ("Upload-Complete", "?1"), ("Content-Type", "text/plain"),
+                 ("Content-Disposition", "attachment; filename=\"resume.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt")],
+                body: text, cutAfter: cut)
+            let interim = try #require(created.interim.first)
+            #expect(interim.status == 104)
+            #expect(interim["upload-draft-interop-version"] == "9")
+            #expect(interim["upload-limit"]?.contains("max-age=") == true)
+            let location = try #require(interim["location"])
+            #expect(location.hasPrefix("/files/"))
+            #expect(created.final == nil)
+            // Offset retrieval: what arrived before the cut is the offset, synced.
+            let head = try await offsetAfterCut(client, location, expected: cut)
+            #expect(head.status == 204)
+            #expect(head["upload-offset"] == "\(cut)")
+            #expect(head["upload-complete"] == "?0")
+            #expect(head["upload-length"] == "\(text.count)")
+            #expect(head["cache-control"] == "no-store")
+            // An append from another offset is refused with the right one.
+            let partial = [("Content-Type", "application/partial-upload"), Self.interop]
+            let stale = await client.send("PATCH", location, partial + [("Upload-Offset", "0"), ("Upload-Complete", "?1")], body: text)
+            #expect(stale.status == 409)
+            #expect(stale["upload-offset"] == "\(cut)")
+            #expect(stale["upload-complete"] == "?0")
+            // The rest completes it: the answer of POST /uploads, marked complete.
+            let last = await client.send("PATCH", location, partial + [("Upload-Offset", "\(cut)"), ("Upload-Complete", "?1")], body: Array(text[cut...]))
+            #expect(last.status == 201)
+            #expect(last["upload-complete"] == "?1")
+            let uploadLocation = try #require(last["location"])
+            #expect(uploadLocation.hasPrefix("/uploads/"))
+            let document = try #require((last.json?["documents"] as? [[String: Any]])?.first)
+            #expect(document["filename"] as? String == "résumé.txt")
+            #expect(document["declared_type"] as? String == "text/plain")
+            #expect(document["sha256"] as? String == SHA256.hash(data: text).map { String(format: "%02x", $0) }.joined())
+            let content = await client.send("GET", "/documents/\(try #require(document["id"] as? String))/content")
+            #expect(content.body == text)
+            #expect(await client.send("GET", uploadLocation).status == 200)
+            #expect(await client.send("HEAD", location).status == 404)
+        }
+        #expect(live.files(under: "resumable").isEmpty)
+    }
+
+    @Test func piecesOfUnknownLengthCompleteOnlyWhenTheClientSaysSo() async throws {
+        let live = try LiveService()
+        let text = Array(String(repeating: "A stream of unknown length.\n", count: 300).utf8)
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            // No interop version: no 104 (the draft's rule), and the creation answers 201 for the upload.
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Content-Type", "text/plain")], body: Array(text[0..<3000]))
+            #expect(created.interim.isEmpty)
+            #expect(created.status == 201)
+            #expect(created["upload-complete"] == "?0")
+            #expect(created["upload-offset"] == "3000")
+            let location = try #require(created["location"])
+            let partial = [("Content-Type", "application/partial-upload")]
+            // Every byte is in, but the client has not said it is the end: the upload waits.
+            let rest = await client.send("PATCH", location, partial + [("Upload-Offset", "3000"), ("Upload-Complete", "?0")], body: Array(text[3000...]))
+            #expect(rest.status == 204)
+            #expect(rest["upload-complete"] == "?0")
+            let head = await client.send("HEAD", location)
+            #expect(head["upload-offset"] == "\(text.count)")
+            #expect(head["upload-length"] == nil)
+            #expect(head["upload-defer-length"] == "1")
+            // An empty append that says so completes it.
+            let end = await client.send("PATCH", location, partial + [("Upload-Offset", "\(text.count)"), ("Upload-Complete", "?1")])
+            #expect(end.status == 201)
+            #expect(end["upload-complete"] == "?1")
+            #expect((end.json?["documents"] as? [[String: Any]])?.first?["size"] as? Int == text.count)
+            // A request that says neither Upload-Offset nor Upload-Complete is refused.
+            let again = await client.send("POST", "/files", [("Upload-Complete", "?0")])
+            let bare = await client.send("PATCH", try #require(again["location"]), partial, body: [1, 2, 3])
+            #expect(bare.status == 400)
+        }
+    }
+
+    @Test func cancellationFreesTheUploadAndItsBytes() async throws {
+        let live = try LiveService()
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Upload-Length", "100000")], body: [UInt8](repeating: 0x41, count: 50_000))
+            #expect(created.status == 201)
+            let location = try #require(created["location"])
+            #expect(!live.files(under: "resumable").isEmpty)
+            #expect(await client.send("DELETE", location).status == 204)
+            #expect(await client.send("HEAD", location).status == 404)
+            let late = await client.send(
+                "PATCH", location, [("Content-Type", "application/partial-upload"), ("Upload-Offset", "50000"), ("Upload-Complete", "?1")],
+                body: [UInt8](repeating: 0x41, count: 50_000))
+            #expect(late.status == 404)
+        }
+        #expect(live.files(under: "resumable").isEmpty)
+        #expect(live.files(under: "blobs").isEmpty)
+    }
+
+    @Test func aRefusedTypeAnswers415AtCompletionAndNothingIsKept() async throws {
+        let live = try LiveService()
+        let script = Array("#!/bin/sh\necho 'not a document'\n".utf8)
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Content-Type", "text/plain")], body: Array(script[0..<10]))
+            let location = try #require(created["location"])
+            let last = await client.send(
+                "PATCH", location, [("Content-Type", "application/partial-upload"), ("Upload-Offset", "10"), ("Upload-Complete", "?1")], body: Array(script[10...]))
+            #expect(last.status == 415)
+            #expect(last["upload-complete"] == "?1")
+            #expect((last.json?["error"] as? [String: Any])?["code"] as? String == "type_rejected")
+            #expect(await client.send("HEAD", location).status == 404)
+        }
+        #expect(live.files(under: "resumable").isEmpty)
+        #expect(live.files(under: "blobs").isEmpty)
+    }
+
+    @Test func lengthsOverTheLimitOrInconsistentAreRefusedBeforeAnUploadIsMade() async throws {
+        let live = try LiveService(limits: { var limits = MultipartLimits(); limits.fileBytes = 1000; return limits }())
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let options = await client.send("OPTIONS", "/files")
+            #expect(options["upload-limit"]?.contains("max-size=1000") == true)
+            let declared = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Upload-Length", "5000")])
+            #expect(declared.status == 413)
+            #expect(declared["upload-limit"]?.contains("max-size=1000") == true)
+            let whole = await client.send("POST", "/files", [("Upload-Complete", "?1")], body: [UInt8](repeating: 0x41, count: 2000))
+            #expect(whole.status == 413)
+            let inconsistent = await client.send("POST", "/files", [("Upload-Complete", "?1"), ("Upload-Length", "20")], body: [UInt8](repeating: 0x41, count: 10))
+            #expect(inconsistent.status == 400)
+            #expect((inconsistent.json?["error"] as? [String: Any])?["code"] as? String == "inconsistent_length")
+            // Pieces that go past the limit are refused when they do.
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0")], body: [UInt8](repeating: 0x41, count: 600))
+            let location = try #require(created["location"])
+            let over = await client.send(
+                "PATCH", location, [("Content-Type", "application/partial-upload"), ("Upload-Offset", "600"), ("Upload-Complete", "?0")],
+                body: [UInt8](repeating: 0x41, count: 600))
+            #expect(over.status == 413)
+        }
+        #expect(live.files(under: "resumable").count <= 1)
+    }
+}
