@@ -4,16 +4,30 @@ import Logging
 import PostgresNIO
 
 extension PostgresStore {
-    public func createResumableUpload(_ upload: ResumableUpload) async throws {
+    public func createResumableUpload(_ upload: ResumableUpload, limits: ResumableUploadLimits) async throws {
         let fields = ResumableUploadFields.encoded(upload.fields)
-        _ = try await withConnection { connection in
+        let now = clock.now.timeIntervalSince1970
+        let logger = logger
+        _ = try await transaction { connection in
+            // Creations take turns (on every node), so that the count holds until the insert.
+            try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.resumableCreationLock))", logger: logger)
+            let open = try await connection.row("""
+                SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE knowledge_base = \(upload.knowledgeBase)) AS mine
+                FROM resumable_uploads WHERE expires_at > \(now)
+                """, logger: logger)
+            let (total, mine) = (try open?.get("total", as: Int.self) ?? 0, try open?.get("mine", as: Int.self) ?? 0)
+            if mine >= limits.perKnowledgeBase { throw ResumableUploadLimitReached(limit: limits.perKnowledgeBase, isPerKnowledgeBase: true) }
+            if total >= limits.total { throw ResumableUploadLimitReached(limit: limits.total, isPerKnowledgeBase: false) }
             try await connection.execute("""
                 INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
                 VALUES (\(upload.id), \(upload.knowledgeBase), \(upload.length), \(upload.offset), \(upload.filename), \(upload.declaredType),
                     \(fields), \(upload.createdAt.timeIntervalSince1970), \(upload.expiresAt.timeIntervalSince1970))
-                """, logger: self.logger)
+                """, logger: logger)
         }
     }
+
+    /// The advisory lock key resumable-upload creations take turns under ("resumabl" in ASCII).
+    static let resumableCreationLock: Int64 = 0x7265_7375_6d61_626c
 
     public func resumableUpload(id: String) async throws -> ResumableUpload? {
         try await withConnection { connection in

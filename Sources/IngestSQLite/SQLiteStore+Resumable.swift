@@ -3,8 +3,15 @@ import GRDB
 public import Ingest
 
 extension SQLiteStore {
-    public func createResumableUpload(_ upload: ResumableUpload) async throws {
+    public func createResumableUpload(_ upload: ResumableUpload, limits: ResumableUploadLimits) async throws {
+        let now = clock.now.timeIntervalSince1970
         try await write { db in
+            let open = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS total, COALESCE(SUM(knowledge_base = ?), 0) AS mine FROM resumable_uploads WHERE expires_at > ?
+                """, arguments: [upload.knowledgeBase, now])
+            let (total, mine): (Int, Int) = (open?["total"] ?? 0, open?["mine"] ?? 0)
+            if mine >= limits.perKnowledgeBase { throw ResumableUploadLimitReached(limit: limits.perKnowledgeBase, isPerKnowledgeBase: true) }
+            if total >= limits.total { throw ResumableUploadLimitReached(limit: limits.total, isPerKnowledgeBase: false) }
             try db.execute(sql: """
                 INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

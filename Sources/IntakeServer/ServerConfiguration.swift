@@ -27,6 +27,10 @@ public struct ServerConfiguration: Sendable {
     /// the server waiting for it; a slower client is disconnected (0: no minimum).
     public var minimumUploadRate: Int = 1024
     public var uploadRateWindow: Duration = .seconds(30)
+    /// Uploads sent in pieces (`/files/`) open at once, per knowledge base and in all; past
+    /// either, a creation is refused (429 `too_many_uploads`) until one completes, is cancelled
+    /// or expires.
+    public var resumableUploadLimits = ResumableUploadLimits()
     /// `GET /events` streams open at once, in all and per API key (anonymous requests count as
     /// one key); past either, 503 `too_many_streams`.
     public var maximumEventStreams: Int = 256

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HummingbirdTesting
+import Ingest
 import IntakeServer
 import Multipart
 import Testing
@@ -72,8 +73,8 @@ import Testing
             #expect(content.body == text)
             #expect(await client.send("GET", uploadLocation).status == 200)
             #expect(await client.send("HEAD", location).status == 404)
+            #expect(live.files(under: "resumable").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
     }
 
     @Test func piecesOfUnknownLengthCompleteOnlyWhenTheClientSaysSo() async throws {
@@ -123,9 +124,9 @@ import Testing
                 "PATCH", location, [("Content-Type", "application/partial-upload"), ("Upload-Offset", "50000"), ("Upload-Complete", "?1")],
                 body: [UInt8](repeating: 0x41, count: 50_000))
             #expect(late.status == 404)
+            #expect(live.files(under: "resumable").isEmpty)
+            #expect(live.files(under: "blobs").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
-        #expect(live.files(under: "blobs").isEmpty)
     }
 
     @Test func aRefusedTypeAnswers415AtCompletionAndNothingIsKept() async throws {
@@ -141,9 +142,9 @@ import Testing
             #expect(last["upload-complete"] == "?1")
             #expect((last.json?["error"] as? [String: Any])?["code"] as? String == "type_rejected")
             #expect(await client.send("HEAD", location).status == 404)
+            #expect(live.files(under: "resumable").isEmpty)
+            #expect(live.files(under: "blobs").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
-        #expect(live.files(under: "blobs").isEmpty)
     }
 
     @Test func lengthsOverTheLimitOrInconsistentAreRefusedBeforeAnUploadIsMade() async throws {
@@ -167,7 +168,35 @@ import Testing
                 "PATCH", location, [("Content-Type", "application/partial-upload"), ("Upload-Offset", "600"), ("Upload-Complete", "?0")],
                 body: [UInt8](repeating: 0x41, count: 600))
             #expect(over.status == 413)
+            #expect(live.files(under: "resumable").count == 1)
         }
-        #expect(live.files(under: "resumable").count <= 1)
+    }
+}
+
+/// Open uploads sent in pieces are bounded: past the limit, creation is refused in either protocol.
+@Suite struct ResumableUploadLimitTests {
+    @Test func creationsPastTheLimitAre429InBothProtocolsUntilOneEnds() async throws {
+        let live = try LiveService { $0.resumableUploadLimits = ResumableUploadLimits(perKnowledgeBase: 3, total: 30) }
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            var locations: [String] = []
+            for _ in 0..<3 {
+                let created = await client.send("POST", "/files", [("Upload-Complete", "?0")])
+                #expect(created.status == 201)
+                locations.append(try #require(created["location"]))
+            }
+            let ietf = await client.send("POST", "/files", [("Upload-Complete", "?0")])
+            #expect(ietf.status == 429)
+            #expect((ietf.json?["error"] as? [String: Any])?["code"] as? String == "too_many_uploads")
+            #expect(ietf["retry-after"] == "60")
+            let tus = await client.send("POST", "/files", [("Tus-Resumable", "1.0.0"), ("Upload-Length", "10")])
+            #expect(tus.status == 429)
+            // Another knowledge base has room of its own.
+            #expect(await client.send("POST", "/files?knowledge_base=other", [("Upload-Complete", "?0")]).status == 201)
+            #expect(await client.send("DELETE", locations[0]).status == 204)
+            #expect(await client.send("POST", "/files", [("Upload-Complete", "?0")]).status == 201)
+            // Nothing is left of the refused creations: four open uploads, four files.
+            #expect(live.files(under: "resumable").count == 4)
+        }
     }
 }

@@ -76,8 +76,8 @@ import Testing
             #expect(Array(buffer: content.body) == text)
             // Done with: the upload and its file are gone.
             #expect(try await client.execute(uri: location, method: .head, headers: Self.tus).status == .notFound)
+            #expect(live.files(under: "resumable").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
     }
 
     @Test func aDeferredLengthIsGivenByALaterPieceAndCreationCanCarryTheFirst() async throws {
@@ -108,9 +108,9 @@ import Testing
             #expect(error?["code"] as? String == "type_rejected")
             #expect(try await client.execute(uri: location, method: .head, headers: Self.tus).status == .notFound)
             #expect((try json(try await client.execute(uri: "/documents", method: .get))["documents"] as? [Any])?.isEmpty == true)
+            #expect(live.files(under: "resumable").isEmpty)
+            #expect(live.files(under: "blobs").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
-        #expect(live.files(under: "blobs").isEmpty)
     }
 
     @Test func aPieceWhoseChecksumIsWrongIsDroppedWith460() async throws {
@@ -145,8 +145,8 @@ import Testing
             clock.advance(by: .seconds(24 * 3600 + 1))
             #expect(try await client.execute(uri: location, method: .head, headers: Self.tus).status == .notFound)
             #expect(try await live.service.sweepExpiredResumableUploads() == 1)
+            #expect(live.files(under: "resumable").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
     }
 
     @Test func limitsVersionsTerminationAndTenancy() async throws {
@@ -181,7 +181,7 @@ import Testing
             // Termination.
             #expect(try await client.execute(uri: location, method: .delete, headers: headers(asAlice)).status == .noContent)
             #expect(try await client.execute(uri: location, method: .head, headers: headers(asAlice)).status == .notFound)
+            #expect(live.files(under: "resumable").isEmpty)
         }
-        #expect(live.files(under: "resumable").isEmpty)
     }
 }

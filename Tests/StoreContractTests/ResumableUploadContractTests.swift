@@ -143,4 +143,32 @@ import Testing
             #expect(try await store.resumableUpload(id: "old") == nil)
         }
     }
+
+    @Test(arguments: ContractBackend.available)
+    func creationsPastTheLimitsAreRefusedAndExpiredUploadsDoNotCount(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            let limits = ResumableUploadLimits(perKnowledgeBase: 2, total: 3)
+            func make(_ id: String, in knowledgeBase: String, expiresIn seconds: Double = 3600) -> ResumableUpload {
+                var made = upload(id, length: 10, at: fixture.clock, expiresIn: seconds)
+                made.knowledgeBase = knowledgeBase
+                return made
+            }
+            // An expired upload not yet swept takes no place.
+            try await store.createResumableUpload(make("old", in: "kb1", expiresIn: -10), limits: limits)
+            try await store.createResumableUpload(make("a", in: "kb1"), limits: limits)
+            try await store.createResumableUpload(make("b", in: "kb1"), limits: limits)
+            await #expect(throws: ResumableUploadLimitReached(limit: 2, isPerKnowledgeBase: true)) {
+                try await store.createResumableUpload(make("c", in: "kb1"), limits: limits)
+            }
+            #expect(try await store.resumableUpload(id: "c") == nil)
+            try await store.createResumableUpload(make("d", in: "kb2"), limits: limits)
+            await #expect(throws: ResumableUploadLimitReached(limit: 3, isPerKnowledgeBase: false)) {
+                try await store.createResumableUpload(make("e", in: "kb3"), limits: limits)
+            }
+            // One ends: there is room again.
+            try await store.removeResumableUpload(id: "a")
+            try await store.createResumableUpload(make("c", in: "kb1"), limits: limits)
+        }
+    }
 }

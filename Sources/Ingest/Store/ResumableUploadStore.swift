@@ -10,8 +10,11 @@ public import Foundation
 /// another offset, is refused with ``ResumableUploadConflict`` (409) and no byte is written twice.
 /// The claim ends with the new offset, which the caller reports only after the bytes are synced.
 public protocol ResumableUploadStore: Sendable {
-    /// Records a new upload at offset 0.
-    func createResumableUpload(_ upload: ResumableUpload) async throws
+    /// Records a new upload at offset 0, unless that would make more than `limits` uploads
+    /// that have not expired (in its knowledge base, or in all): then it throws
+    /// ``ResumableUploadLimitReached`` and records nothing. The count and the insert are one
+    /// transaction, on every node.
+    func createResumableUpload(_ upload: ResumableUpload, limits: ResumableUploadLimits) async throws
 
     /// The upload `id`, if the store has it.
     func resumableUpload(id: String) async throws -> ResumableUpload?
@@ -83,6 +86,39 @@ public struct ResumableUpload: Sendable, Hashable {
 
     /// Whether every byte has arrived.
     public var isComplete: Bool { length == offset }
+}
+
+extension ResumableUploadStore {
+    /// Records a new upload at offset 0, with no limit on how many there are.
+    public func createResumableUpload(_ upload: ResumableUpload) async throws {
+        try await createResumableUpload(upload, limits: ResumableUploadLimits(perKnowledgeBase: .max, total: .max))
+    }
+}
+
+/// How many uploads sent in pieces may be open at once: each holds a file that can grow to the
+/// file size limit, and a row, until it completes or expires.
+public struct ResumableUploadLimits: Sendable, Hashable {
+    /// In one knowledge base (with API keys: one key's).
+    public var perKnowledgeBase: Int
+    /// In all knowledge bases together.
+    public var total: Int
+
+    public init(perKnowledgeBase: Int = 100, total: Int = 1000) {
+        self.perKnowledgeBase = perKnowledgeBase
+        self.total = total
+    }
+}
+
+/// A creation refused because as many uploads as allowed are open: 429.
+public struct ResumableUploadLimitReached: Error, Sendable, Hashable {
+    /// How many the limit allows, and whether it was the knowledge base's or the total.
+    public var limit: Int
+    public var isPerKnowledgeBase: Bool
+
+    public init(limit: Int, isPerKnowledgeBase: Bool) {
+        self.limit = limit
+        self.isPerKnowledgeBase = isPerKnowledgeBase
+    }
 }
 
 /// An append that cannot go ahead now: 409, with the offset to resume from.

@@ -86,7 +86,17 @@ struct ResumableUploads: Sendable {
             throw APIError(IngestError.storage(error))
         }
         do {
-            try await service.database.createResumableUpload(upload)
+            try await service.database.createResumableUpload(upload, limits: service.configuration.resumableUploadLimits)
+        } catch let reached as ResumableUploadLimitReached {
+            files.remove(upload.id)
+            var error = APIError(
+                .tooManyRequests, code: "too_many_uploads",
+                message: reached.isPerKnowledgeBase
+                    ? "\(reached.limit) uploads sent in pieces are open in this knowledge base; complete or cancel one (DELETE /files/{id}) first"
+                    : "\(reached.limit) uploads sent in pieces are open on this server; try again later",
+                closesConnection: true)
+            error.extraHeaders[.retryAfter] = "60"
+            throw error
         } catch {
             // No row, no file: a creation the store refused leaves nothing on disk.
             files.remove(upload.id)

@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Connections held at once; more are closed as they arrive (default: from the descriptor limit, raised to its hard limit: (limit - 128) / 2, at most 10000).", valueName: "count"))
     var maxConnections: Int?
 
+    @Option(name: .customLong("max-resumable-uploads"), help: ArgumentHelp("Uploads sent in pieces (tus, IETF resumable uploads at /files/) open at once in one knowledge base; more are refused with 429 until one ends. In all knowledge bases together: ten times as many.", valueName: "count"))
+    var maxResumableUploads = EnvironmentDefaults.int("INTAKE_MAX_RESUMABLE_UPLOADS", 100)
+
     @Option(name: .customLong("min-upload-rate"), help: ArgumentHelp("Bytes a second a request body must arrive at, averaged over 30 s of the server waiting for it; slower clients are disconnected (0: none).", valueName: "bytes"))
     var minUploadRate = EnvironmentDefaults.int("INTAKE_MIN_UPLOAD_RATE", 1024)
 
@@ -110,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be at least 1.") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more.") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1.") }
+        guard maxResumableUploads >= 1 else { throw ValidationError("--max-resumable-uploads must be at least 1.") }
         guard minUploadRate >= 0 else { throw ValidationError("--min-upload-rate must be 0 or more.") }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.dropFirst(8).contains("/") {
             throw ValidationError("--cors-origin takes an origin such as https://app.example.com, not '\(origin)'.")
@@ -144,6 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumConnections = maxConnections ?? EnvironmentDefaults.int("INTAKE_MAX_CONNECTIONS")
             ?? ServerConfiguration.connectionLimit(forDescriptorLimit: descriptors)
         configuration.minimumUploadRate = minUploadRate
+        configuration.resumableUploadLimits = ResumableUploadLimits(perKnowledgeBase: maxResumableUploads, total: maxResumableUploads * 10)
         configuration.allowedHosts = allowedHosts
         configuration.corsOrigins = corsOrigins
         configuration.chunker = chunkOptions.chunker
