@@ -12,13 +12,21 @@ public struct RemoteTarget: UploadTarget {
     /// The knowledge base to upload into when the server has no keys (`?knowledge_base=`); with
     /// a key, the key's.
     public let knowledgeBase: String?
-    private let client: HTTPClient
+    /// How files above a size are sent in pieces (tus), resumable across runs; nil: never.
+    public let resumable: ResumableSending?
+    /// The bytes a second all uploads together may send; nil: as fast as they go.
+    public let rateLimit: RateLimit?
+    let client: HTTPClient
 
     /// A target on `server` (`http://host:port`). `client` is shut down by its owner.
-    public init(server: URL, apiKey: String?, knowledgeBase: String? = nil, client: HTTPClient) {
+    public init(
+        server: URL, apiKey: String?, knowledgeBase: String? = nil, resumable: ResumableSending? = nil, rateLimit: RateLimit? = nil, client: HTTPClient
+    ) {
+        self.rateLimit = rateLimit
         self.server = server
         self.apiKey = apiKey
         self.knowledgeBase = knowledgeBase
+        self.resumable = resumable
         self.client = client
     }
 
@@ -48,17 +56,26 @@ public struct RemoteTarget: UploadTarget {
     }
 
     public func upload(_ upload: UploadRequest, progress: ByteCounter) async throws(UploadFailure) -> String {
+        if let resumable, upload.file.size > resumable.threshold {
+            return try await uploadInPieces(upload, resumable, progress: progress)
+        }
         var request = HTTPClientRequest(url: url("uploads"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: upload.contentType)
         request.headers.add(name: "Idempotency-Key", value: upload.idempotencyKey)
         addAuthorization(&request)
-        request.body = .stream(UploadBody(upload, progress: progress), length: .known(upload.contentLength))
+        request.body = .stream(UploadBody(upload, progress: progress, rateLimit: rateLimit), length: .known(upload.contentLength))
         let (status, headers, body) = try await send(request)
         guard status == 201 else { throw Self.failure(status: status, headers: headers, body: body) }
+        return try Self.documentID(in: body, status: status, of: upload, answeredBy: "POST /uploads")
+    }
+
+    /// The id of the one document of the upload `body` describes (the answer of `POST /uploads`
+    /// or `GET /uploads/{id}`), checked to have the content that was hashed.
+    static func documentID(in body: Data, status: Int, of upload: UploadRequest, answeredBy request: String) throws(UploadFailure) -> String {
         struct Receipt: Decodable { struct Document: Decodable { let id: String; let sha256: String }; let documents: [Document] }
         guard let receipt = try? JSONDecoder().decode(Receipt.self, from: body), let document = receipt.documents.first else {
-            throw UploadFailure(status: status, code: "bad_response", message: "POST /uploads answered 201 without a document", isRetryable: false)
+            throw UploadFailure(status: status, code: "bad_response", message: "\(request) answered without a document", isRetryable: false)
         }
         guard document.sha256 == upload.sha256 else {
             throw UploadFailure(status: status, code: "file_changed", message: "the server stored content with SHA-256 \(document.sha256), not \(upload.sha256): the file changed while it was being uploaded", isRetryable: false)
@@ -66,7 +83,7 @@ public struct RemoteTarget: UploadTarget {
         return document.id
     }
 
-    private func url(_ path: String) -> String {
+    func url(_ path: String) -> String {
         var base = server.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         guard let knowledgeBase, let escaped = knowledgeBase.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "+"])) else {
@@ -75,12 +92,12 @@ public struct RemoteTarget: UploadTarget {
         return base + "/" + path + (path.contains("?") ? "&" : "?") + "knowledge_base=" + escaped
     }
 
-    private func addAuthorization(_ request: inout HTTPClientRequest) {
+    func addAuthorization(_ request: inout HTTPClientRequest) {
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
     }
 
     /// Sends `request`; returns the status, headers and (at most 1 MiB of) body.
-    private func send(_ request: HTTPClientRequest) async throws(UploadFailure) -> (Int, HTTPHeaders, Data) {
+    func send(_ request: HTTPClientRequest) async throws(UploadFailure) -> (Int, HTTPHeaders, Data) {
         do {
             let response = try await client.execute(request, timeout: .hours(24))
             let body = try await response.body.collect(upTo: 1 << 20)

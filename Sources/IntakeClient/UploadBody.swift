@@ -10,12 +10,15 @@ public struct UploadBody: AsyncSequence, Sendable {
 
     let request: UploadRequest
     let progress: ByteCounter?
+    let rateLimit: RateLimit?
     let chunkLength: Int
 
-    /// The body of `request`; the file bytes read are added to `progress`.
-    public init(_ request: UploadRequest, progress: ByteCounter? = nil, chunkLength: Int = 256 * 1024) {
+    /// The body of `request`; the file bytes read are added to `progress`, and sent no faster
+    /// than `rateLimit`.
+    public init(_ request: UploadRequest, progress: ByteCounter? = nil, rateLimit: RateLimit? = nil, chunkLength: Int = 256 * 1024) {
         self.request = request
         self.progress = progress
+        self.rateLimit = rateLimit
         self.chunkLength = chunkLength
     }
 
@@ -41,6 +44,7 @@ public struct UploadBody: AsyncSequence, Sendable {
                         chunks = FileBuffers(path: body.request.file.path, chunkSize: body.chunkLength).makeAsyncIterator()
                     }
                     if let chunk = try await chunks?.next() {
+                        try await body.rateLimit?.take(chunk.readableBytes)
                         sent += Int64(chunk.readableBytes)
                         body.progress?.add(chunk.readableBytes)
                         guard sent <= body.request.file.size else { throw changed }

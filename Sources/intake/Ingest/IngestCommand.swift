@@ -27,7 +27,10 @@ struct IngestCommand: AsyncParsableCommand {
             from the hash and the path, so a retry or a re-run never makes a duplicate. Network \
             errors, 409, 429 and 5xx are retried with backoff; other refusals (415 type, 413 size) \
             are reported per file. Ctrl-C cancels the uploads in flight and prints the summary; \
-            run the same command again to resume.
+            run the same command again to resume. Files larger than --resumable-above go to a \
+            server in pieces (tus, --piece-size each), and the URL of each such upload is kept \
+            in --resume-dir: the next run goes on from the last piece the server acknowledged \
+            instead of from the file's start.
 
             Exit status: 0 when every file was uploaded or skipped, 1 when some failed, 130 when \
             interrupted.
@@ -55,6 +58,18 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Attempts per file for errors worth retrying (network, 409, 429, 5xx).")
     var attempts = 8
 
+    @Option(name: .customLong("resumable-above"), help: ArgumentHelp("Send files larger than this to a server in pieces that a later run resumes (tus); e.g. 64MiB.", valueName: "size"))
+    var resumableAbove = ByteSize(bytes: 64 << 20)
+
+    @Option(name: .customLong("piece-size"), help: ArgumentHelp("The size of each piece of a file sent in pieces.", valueName: "size"))
+    var pieceSize = ByteSize(bytes: 16 << 20)
+
+    @Option(name: .customLong("resume-dir"), help: ArgumentHelp("Where the upload URLs of files sent in pieces are kept between runs (default: $XDG_STATE_HOME/intake/uploads, else ~/.local/state/intake/uploads).", valueName: "path"))
+    var resumeDirectory: String?
+
+    @Option(name: .customLong("limit-rate"), help: ArgumentHelp("Send no more than this many bytes a second, all uploads together; e.g. 10MiB.", valueName: "size"))
+    var limitRate: ByteSize?
+
     @Flag(name: .customLong("follow-symlinks"), help: "Follow symbolic links (each folder is still entered once).")
     var followSymlinks = false
 
@@ -67,6 +82,8 @@ struct IngestCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1.") }
         guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1.") }
+        if let limitRate, limitRate.bytes < 1 { throw ValidationError("--limit-rate must be at least 1 byte a second.") }
+        guard pieceSize.bytes >= 1 else { throw ValidationError("--piece-size must be at least 1 byte.") }
         _ = try parsedFields()
     }
 
@@ -107,7 +124,10 @@ struct IngestCommand: AsyncParsableCommand {
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
         case .server(let url, let apiKey):
             let client = RemoteTarget.makeClient(connections: concurrency)
-            let target = RemoteTarget(server: url, apiKey: apiKey, knowledgeBase: destination.knowledgeBase, client: client)
+            let journal = try ResumableUploadJournal(directory: resumeDirectory ?? ResumableUploadJournal.defaultDirectory)
+            let resumable = ResumableSending(threshold: resumableAbove.bytes, pieceSize: pieceSize.bytes, journal: journal)
+            let target = RemoteTarget(server: url, apiKey: apiKey, knowledgeBase: destination.knowledgeBase, resumable: resumable,
+                rateLimit: limitRate.map { RateLimit(bytesPerSecond: $0.bytes) }, client: client)
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
             try await client.shutdown()
         }

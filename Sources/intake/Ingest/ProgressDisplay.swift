@@ -68,7 +68,7 @@ actor ProgressDisplay {
         if style == .live, lineShown { Self.write("\r\u{1B}[2K", to: .standardError) }
         switch style {
         case .json:
-            Self.write(Self.json(summary) + "\n", to: .standardOutput)
+            Self.write(Self.json(summary, sent: sent.value) + "\n", to: .standardOutput)
         case .plain, .live:
             var text = "\(summary.files) files: \(summary.uploaded) uploaded (\(Self.megabytes(summary.bytesUploaded))), \(summary.skipped) skipped, \(summary.failed) failed in \(String(format: "%.1f", summary.seconds)) s"
             if summary.interrupted { text += "; interrupted, \(summary.notStarted) not started (run again to resume)" }
@@ -106,7 +106,7 @@ actor ProgressDisplay {
         ])
     }
 
-    static func json(_ summary: IngestSummary) -> String {
+    static func json(_ summary: IngestSummary, sent: Int64) -> String {
         let failures = summary.failures.map { JSONText.object([("path", JSONText.string($0.path)), ("error", JSONText.optionalString($0.error))]) }
         return JSONText.object([("summary", JSONText.object([
             ("files", "\(summary.files)"),
@@ -114,6 +114,7 @@ actor ProgressDisplay {
             ("skipped", "\(summary.skipped)"),
             ("failed", "\(summary.failed)"),
             ("bytes_uploaded", "\(summary.bytesUploaded)"),
+            ("bytes_sent", "\(sent)"),
             ("seconds", String(format: "%.3f", summary.seconds)),
             ("interrupted", summary.interrupted ? "true" : "false"),
             ("not_started", "\(summary.notStarted)"),
