@@ -132,9 +132,9 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             // The connection is closed after a refusal (the rest of the body is not read).
             #expect(response.headers[.connection] == "close")
             #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
+            #expect(live.files(under: "tmp").isEmpty)
+            #expect(live.files(under: "blobs").isEmpty)
         }
-        #expect(live.files(under: "tmp").isEmpty)
-        #expect(live.files(under: "blobs").isEmpty)
     }
 
     @Test func truncatedBodyIs400WithTheOffset() async throws {
@@ -147,8 +147,8 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             let error = try #require(try json(response)["error"] as? [String: String])
             #expect(error["code"] == "invalid_body")
             #expect(error["message"]?.contains("truncatedBody, at byte \(body.readableBytes)") == true)
+            #expect(live.files(under: "tmp").isEmpty)
         }
-        #expect(live.files(under: "tmp").isEmpty)
     }
 
     @Test func bodyOverTheLimitIs413BeforeReadingWhenContentLengthSaysSo() async throws {
@@ -172,8 +172,8 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: [UInt8](repeating: 0x61, count: 5000))
             let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
             #expect(response.status == .contentTooLarge)
+            #expect(live.files(under: "tmp").isEmpty)
         }
-        #expect(live.files(under: "tmp").isEmpty)
     }
 
     @Test func fieldsOverTheDefaultLimitOnAllFieldsTogetherAre413AndLeaveNothing() async throws {
@@ -188,8 +188,8 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
             let error = try json(response)["error"] as? [String: String]
             #expect(error?["code"] == "limit_exceeded")
             #expect(error?["message"]?.contains("fieldsBytes = 1048576") == true)
+            #expect(live.files(under: "tmp").isEmpty)
         }
-        #expect(live.files(under: "tmp").isEmpty)
     }
 
     @Test func aNULInAFilenameOrAFieldIsRefusedWith400NotCutWhenStored() async throws {
@@ -208,8 +208,8 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
                 let error = try json(response)["error"] as? [String: String]
                 #expect(error?["message"]?.contains("NUL") == true, "\(error ?? [:])")
             }
+            #expect(live.files(under: "tmp").isEmpty && live.files(under: "blobs").isEmpty)
         }
-        #expect(live.files(under: "tmp").isEmpty && live.files(under: "blobs").isEmpty)
         #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
     }
 
