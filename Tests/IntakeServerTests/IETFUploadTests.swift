@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdTesting
 import Ingest
 import IntakeServer
+import IntakeTesting
 import Multipart
 import Testing
 
@@ -144,6 +145,69 @@ import Testing
             #expect(await client.send("HEAD", location).status == 404)
             #expect(live.files(under: "resumable").isEmpty)
             #expect(live.files(under: "blobs").isEmpty)
+        }
+    }
+
+    @Test func aCompletionTheDiskRefusesLeavesTheUploadWhereItWasToSendTheLastPieceAgain() async throws {
+        let live = try LiveService()
+        let text = Array(String(repeating: "The last piece arrives, the blob store fails, the client sends it again.\n", count: 200).utf8)
+        let digest = SHA256.hash(data: text).map { String(format: "%02x", $0) }.joined()
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Content-Type", "text/plain")], body: Array(text[0..<5000]))
+            let location = try #require(created["location"])
+            // A file where the blob's shard directory has to go: publishing it fails (even for root).
+            let blocker = live.directory + "/blobs/" + digest.prefix(2)
+            try FileManager.default.createDirectory(atPath: live.directory + "/blobs", withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: blocker, contents: Data("not a directory".utf8)))
+            let partial = [("Content-Type", "application/partial-upload")]
+            let last = [("Upload-Offset", "5000"), ("Upload-Complete", "?1")]
+            let failed = await client.send("PATCH", location, partial + last, body: Array(text[5000...]))
+            #expect(failed.status == 500)
+            #expect(failed["upload-complete"] == "?0")
+            // Nothing was recorded, and the upload waits at its offset before the last piece.
+            #expect(try await live.service.database.documents(DocumentQuery()).documents.isEmpty)
+            #expect(await client.send("HEAD", location)["upload-offset"] == "5000")
+            #expect(live.files(under: "tmp").isEmpty)
+            try FileManager.default.removeItem(atPath: blocker)
+            let again = await client.send("PATCH", location, partial + last, body: Array(text[5000...]))
+            #expect(again.status == 201)
+            #expect((again.json?["documents"] as? [[String: Any]])?.first?["sha256"] as? String == digest)
+            #expect(live.files(under: "resumable").isEmpty)
+        }
+    }
+
+    @Test func anAppendThatStallsPastItsHoldIsTakenOverAndWritesNoMore() async throws {
+        let clock = TestClock()
+        let live = try LiveService { $0.clock = clock.dates }
+        let stalled = [UInt8](repeating: UInt8(ascii: "x"), count: 10_000)
+        let text = Array(String(repeating: "The second client's bytes, whole and alone.\n", count: 200).utf8)
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            let created = await client.send("POST", "/files", [("Upload-Complete", "?0"), ("Content-Type", "text/plain")])
+            let location = try #require(created["location"])
+            let partial = [("Content-Type", "application/partial-upload")]
+            // A sends 3,000 of the 10,000 bytes it announced, and stalls.
+            let held = await client.begin("PATCH", location, partial + [("Upload-Offset", "0"), ("Upload-Complete", "?1")], body: stalled, sending: 3000)
+            // A holds the upload once its bytes are in the upload's file (looked at a bounded number of times).
+            let file = live.directory + "/resumable/" + location.dropFirst("/files/".count)
+            for _ in 0..<500 where ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int ?? 0) < 3000 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // While A holds it, B is refused.
+            let refusal = await client.send("PATCH", location, partial + [("Upload-Offset", "0"), ("Upload-Complete", "?0")])
+            #expect(refusal.status == 409)
+            #expect((refusal.json?["error"] as? [String: Any])?["code"] as? String == "append_in_progress")
+            // Past the hold's lease (15 minutes, on the server's clock), B takes the upload over.
+            clock.advance(by: .seconds(16 * 60))
+            let taken = await client.send("PATCH", location, partial + [("Upload-Offset", "0"), ("Upload-Complete", "?1")], body: text)
+            #expect(taken.status == 201)
+            // A's late bytes are refused and written nowhere: the document is B's bytes alone.
+            let late = await held.finish(Array(stalled[3000...]))
+            #expect(late.status != 201 && late.status != 204)
+            let document = try #require((taken.json?["documents"] as? [[String: Any]])?.first)
+            let content = await client.send("GET", "/documents/\(try #require(document["id"] as? String))/content")
+            #expect(content.body == text)
         }
     }
 

@@ -43,23 +43,62 @@ struct ResumableUploadClient: Sendable {
             let bytes = Array(head.utf8) + body.prefix(cutAfter ?? body.count)
             guard Self.sendAll(descriptor, bytes) else { return Exchange() }
             var reader = Reader(descriptor: descriptor)
-            var exchange = Exchange()
-            while let response = reader.head() {
-                if (100..<200).contains(response.status) {
-                    exchange.interim.append(response)
-                    if cutAfter != nil { return exchange }
-                    continue
-                }
-                exchange.final = response
-                let length = Int(response["content-length"] ?? "0") ?? 0
-                if method != "HEAD" && length > 0 { exchange.body = reader.bytes(length) }
-                return exchange
-            }
-            return exchange
+            return Self.read(&reader, method: method, stopAtInterim: cutAfter != nil)
         }
     }
 
-    private static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+    /// A request whose body has been sent only in part, its connection held open.
+    final class HeldRequest: Sendable {
+        let descriptor: Int32
+        let method: String
+
+        init(descriptor: Int32, method: String) {
+            self.descriptor = descriptor
+            self.method = method
+        }
+
+        /// Sends the rest of the body and reads the answer, then closes the connection.
+        func finish(_ rest: [UInt8]) async -> Exchange {
+            let (descriptor, method) = (self.descriptor, self.method)
+            return await onThread {
+                defer { close(descriptor) }
+                _ = ResumableUploadClient.sendAll(descriptor, rest)
+                var reader = Reader(descriptor: descriptor)
+                return ResumableUploadClient.read(&reader, method: method, stopAtInterim: false)
+            }
+        }
+    }
+
+    /// Sends a request's head and the first `count` bytes of `body` (whose whole length it
+    /// declares), and holds the connection for ``HeldRequest/finish(_:)``.
+    func begin(_ method: String, _ path: String, _ fields: [(String, String)], body: [UInt8], sending count: Int) async -> HeldRequest {
+        await onThread {
+            let descriptor = connectedSocket(port: port)
+            var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            for (name, value) in fields { head += "\(name): \(value)\r\n" }
+            head += "Content-Length: \(body.count)\r\n\r\n"
+            _ = Self.sendAll(descriptor, Array(head.utf8) + body.prefix(count))
+            return HeldRequest(descriptor: descriptor, method: method)
+        }
+    }
+
+    fileprivate static func read(_ reader: inout Reader, method: String, stopAtInterim: Bool) -> Exchange {
+        var exchange = Exchange()
+        while let response = reader.head() {
+            if (100..<200).contains(response.status) {
+                exchange.interim.append(response)
+                if stopAtInterim { return exchange }
+                continue
+            }
+            exchange.final = response
+            let length = Int(response["content-length"] ?? "0") ?? 0
+            if method != "HEAD" && length > 0 { exchange.body = reader.bytes(length) }
+            return exchange
+        }
+        return exchange
+    }
+
+    fileprivate static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let count = bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -70,7 +109,7 @@ struct ResumableUploadClient: Sendable {
     }
 
     /// Buffered reads from the socket.
-    private struct Reader {
+    fileprivate struct Reader {
         let descriptor: Int32
         var buffer: [UInt8] = []
 

@@ -25,8 +25,10 @@ struct LiveService {
         configuration.limits = limits
         configuration.snifferHandles = 2
         try configure(&configuration)
+        // The store keeps the server's time (a test's clock, when it sets one).
+        let clock = configuration.clock
         service = try IntakeService(configuration: configuration) { directory in
-            try SQLiteStore(path: databasePath ?? directory + "/intake.sqlite")
+            try SQLiteStore(path: databasePath ?? directory + "/intake.sqlite", clock: clock)
         }
     }
 
