@@ -6,7 +6,8 @@
 # --checksum-mode ENABLED), is served back whole and in a range through /content and processed
 # by a worker, and is gone from the bucket once deleted; one larger than a part goes to a stream
 # as it arrives, in parts SeaweedFS checked, linked to its digest, and is gone once deleted (its
-# multipart upload aborted if its client goes away mid-body). SeaweedFS killed in the middle of an
+# multipart upload aborted if its client goes away mid-body); one sent in pieces (IETF draft) is
+# one object once its last piece is in. SeaweedFS killed in the middle of an
 # upload: 503 with Retry-After, nothing recorded, nothing left in tmp/; uploads succeed again
 # once it is back. Ends with "N passed, M failed".
 set -uo pipefail
@@ -93,6 +94,20 @@ deleted=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$url/documents/$larg
 check "DELETE is 204" test "$deleted" = 204
 check "its link and its stream are gone from the bucket" \
     test "$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/links/ --query 'length(Contents || `[]`)')$(s3 s3api list-objects-v2 --bucket "$bucket" --prefix docs/streams/ --query 'length(Contents || `[]`)')" = 00
+
+# A file sent in pieces (the IETF resumable-upload protocol) becomes one object once its last piece
+# is in, put from the upload's own file.
+head -c 6000000 "$work/large.txt" >"$work/pieces.txt"
+loc=$(curl -si -X POST "$url/files/" -H 'Upload-Complete: ?0' -H 'Content-Type: text/plain' \
+    --data-binary @<(head -c 2000000 "$work/pieces.txt") | tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')
+status=$(curl -s -o "$work/pieces.json" -w '%{http_code}' -X PATCH "$url$loc" -H 'Content-Type: application/partial-upload' \
+    -H 'Upload-Offset: 2000000' -H 'Upload-Complete: ?1' --data-binary @<(tail -c +2000001 "$work/pieces.txt"))
+check "a file sent in two pieces (IETF draft) is 201 once the last is in" test "$status" = 201
+pieces_sha=$(json 'd["documents"][0]["sha256"]' <"$work/pieces.json" 2>/dev/null)
+check "its SHA-256 is the file's" test "$pieces_sha" = "$(sha256sum "$work/pieces.txt" | cut -d' ' -f1)"
+s3 s3api head-object --bucket "$bucket" --key "docs/blobs/$pieces_sha" >"$work/pieces-head.json" 2>/dev/null
+check "the object is in the bucket with the file's size" test "$(json 'd["ContentLength"]' <"$work/pieces-head.json" 2>/dev/null)" = 6000000
+check "nothing of it is left in resumable/ or tmp/" test -z "$(ls -A "$work/data/resumable")$(ls -A "$work/data/tmp")"
 
 # A client gone in the middle of a large upload: the parts already sent are aborted in the store.
 curl -s -o /dev/null --limit-rate 8M -F "file=@$work/large.txt;type=text/plain" "$url/uploads" &
