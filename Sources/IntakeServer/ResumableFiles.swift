@@ -34,6 +34,11 @@ struct ResumableFiles: Sendable {
 
     static func newID() -> String { RandomIdentifier.hex(32) }
 
+    /// How many bytes an append writes before it asks the kernel to start writing them to disk:
+    /// the sync that ends each piece then waits for at most this much (a piece is answered only
+    /// once synced, and the client sends the next one only then).
+    static let writebackInterval = 2 << 20
+
     func path(_ id: String) -> String {
         precondition(Self.isValid(id), "a resumable upload's file is named by its random id only")
         return "\(directory)/\(id)"
@@ -113,7 +118,7 @@ struct ResumableFiles: Sendable {
                 position += Int64(buffer.readableBytes)
                 // The disk writes as the bytes come, so the sync at the end waits for little.
                 unflushed += buffer.readableBytes
-                if unflushed >= BlobWriter.writebackInterval {
+                if unflushed >= Self.writebackInterval {
                     BlobWriter.startWriteback(descriptor, upTo: Int(position))
                     unflushed = 0
                 }
