@@ -37,7 +37,7 @@ struct GeneratedBody: AsyncSequence, Sendable {
         let body: GeneratedBody
         var writer: MultipartWriter
         var file = 0
-        var written = 0   // bytes of the current file so far
+        var written = 0  // bytes of the current file so far
         var inFile = false
         var done = false
 
@@ -105,7 +105,9 @@ do {
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let bytes = body.totalBytes
     let growth = max(0, peakResidentBytes() - baseline)
-    print("{\"scenario\":\"\(arguments[2])\",\"documents\":\(receipt.documents.count),\"bytes\":\(bytes),\"seconds\":\(seconds),\"mb_per_s\":\(Double(bytes) / 1e6 / seconds),\"peak_rss_growth_mib\":\(Double(growth) / 1048576)}")
+    print(
+        "{\"scenario\":\"\(arguments[2])\",\"documents\":\(receipt.documents.count),\"bytes\":\(bytes),\"seconds\":\(seconds),\"mb_per_s\":\(Double(bytes) / 1e6 / seconds),\"peak_rss_growth_mib\":\(Double(growth) / 1048576)}"
+    )
 } catch {
     print("ingest-bench: \(error)")
     exit(1)

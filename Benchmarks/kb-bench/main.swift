@@ -19,7 +19,8 @@ guard arguments.count >= 2 else {
     exit(2)
 }
 let dataDirectory = arguments[1]
-let words = ("ingestion parser boundary chunk passage search ranking worker lease heartbeat queue document "
+let words =
+    ("ingestion parser boundary chunk passage search ranking worker lease heartbeat queue document "
     + "knowledge base upload stream memory disk fsync rename digest index token overlap heading paragraph "
     + "sentence retrieval answer grounded owner content policy type sniff magic library server client").split(separator: " ").map(String.init)
 
@@ -150,5 +151,7 @@ for _ in 0..<1000 {
     latencies.append((ContinuousClock.now - start) / .milliseconds(1))
 }
 latencies.sort()
-print(String(format: "search  %d chunks, 1,000 two-word queries (top 10): p50 %.2f ms, p99 %.2f ms",
-             chunkCount, latencies[499], latencies[989]))
+print(
+    String(
+        format: "search  %d chunks, 1,000 two-word queries (top 10): p50 %.2f ms, p99 %.2f ms",
+        chunkCount, latencies[499], latencies[989]))

@@ -7,9 +7,9 @@
 import Multipart
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 func fail(_ message: String, status: Int32) -> Never {

@@ -14,10 +14,13 @@ let workers = 8
 
 func record(into store: any IntakeStore) async throws {
     for batch in stride(from: 0, to: documents, by: 100) {
-        let upload = NewUpload(knowledgeBase: "bench", fields: [], documents: (batch..<min(batch + 100, documents)).map { index in
-            NewDocument(fieldName: "doc", filename: "\(index).txt", filenameStar: nil, declaredType: nil, detectedType: "text/plain",
-                        charset: "utf-8", size: 1, sha256: String(repeating: "a", count: 64))
-        })
+        let upload = NewUpload(
+            knowledgeBase: "bench", fields: [],
+            documents: (batch..<min(batch + 100, documents)).map { index in
+                NewDocument(
+                    fieldName: "doc", filename: "\(index).txt", filenameStar: nil, declaredType: nil, detectedType: "text/plain",
+                    charset: "utf-8", size: 1, sha256: String(repeating: "a", count: 64))
+            })
         _ = try await store.record(upload)
     }
 }

@@ -4,11 +4,11 @@ public import Logging
 public import Multipart
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Turns a multipart/form-data body into durable, type-checked, queued documents.
@@ -85,8 +85,9 @@ public struct Ingestor: Sendable {
         }
         let type = TextTypeReconciliation.reconcile(await sniffer.sniff(prefix), declaredType: file.declaredType, filename: file.filename)
         guard policy.accepts(type, prefix: prefix) else {
-            throw .typeRejected(TypeRejection(
-                part: 0, fieldName: file.fieldName, filename: file.filename, declaredType: file.declaredType, detectedType: type.mimeType))
+            throw .typeRejected(
+                TypeRejection(
+                    part: 0, fieldName: file.fieldName, filename: file.filename, declaredType: file.declaredType, detectedType: type.mimeType))
         }
         let spool = store.spool
         let blob: WrittenBlob
@@ -131,10 +132,11 @@ public struct Ingestor: Sendable {
                         }
                     }
                     if size == 0 && (part.info.filename ?? "").isEmpty { continue }
-                    files.append(NewDocument(
-                        fieldName: part.info.name, filename: part.info.filename, filenameStar: part.info.filenameStar,
-                        declaredType: part.info.contentType, detectedType: "", charset: nil, size: size,
-                        sha256: hasher.finalize().lowercaseHex))
+                    files.append(
+                        NewDocument(
+                            fieldName: part.info.name, filename: part.info.filename, filenameStar: part.info.filenameStar,
+                            declaredType: part.info.contentType, detectedType: "", charset: nil, size: size,
+                            sha256: hasher.finalize().lowercaseHex))
                 } else {
                     var value: [UInt8] = []
                     for try await slice in part.body { slice.withUnsafeChunkBytes { value.append(contentsOf: $0) } }
@@ -230,9 +232,11 @@ public struct Ingestor: Sendable {
                 NewUpload(knowledgeBase: knowledgeBase, fields: fields, documents: documents), completing: idempotency,
                 blobIsPresent: { try await store.contains($0) })
             // At debug: a server's access log names the upload already (its Location).
-            logger.debug("upload ingested", metadata: [
-                "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
-            ])
+            logger.debug(
+                "upload ingested",
+                metadata: [
+                    "upload": "\(receipt.id)", "documents": "\(receipt.documents.count)", "bytes": "\(documents.reduce(0) { $0 + $1.size })",
+                ])
             return receipt
         } catch {
             // Nothing was recorded: the blobs this upload added go, unless another document has them by now.

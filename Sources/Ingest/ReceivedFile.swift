@@ -1,11 +1,11 @@
 public import Crypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file that arrived whole on local disk before it was ingested (an upload sent in pieces):

@@ -89,9 +89,10 @@ struct UploadAssembler {
         let type = TextTypeReconciliation.reconcile(sniffedType, declaredType: part.contentType, filename: part.filename)
         sniffed = type
         guard policy.accepts(type, prefix: sniffPrefix) else {
-            throw .typeRejected(TypeRejection(
-                part: part.index, fieldName: part.name, filename: part.filename,
-                declaredType: part.contentType, detectedType: type.mimeType))
+            throw .typeRejected(
+                TypeRejection(
+                    part: part.index, fieldName: part.name, filename: part.filename,
+                    declaredType: part.contentType, detectedType: type.mimeType))
         }
     }
 
@@ -110,9 +111,10 @@ struct UploadAssembler {
         let document = pending[sniff.index].document
         let type = TextTypeReconciliation.reconcile(sniffedType, declaredType: document.declaredType, filename: document.filename)
         guard policy.accepts(type, prefix: sniff.prefix) else {
-            throw .typeRejected(TypeRejection(
-                part: document.partIndex, fieldName: document.fieldName, filename: document.filename,
-                declaredType: document.declaredType, detectedType: type.mimeType))
+            throw .typeRejected(
+                TypeRejection(
+                    part: document.partIndex, fieldName: document.fieldName, filename: document.filename,
+                    declaredType: document.declaredType, detectedType: type.mimeType))
         }
         pending[sniff.index].document.detectedType = type.mimeType
         pending[sniff.index].document.charset = type.charset
@@ -219,7 +221,8 @@ struct UploadAssembler {
         }
         guard part.isFile else {
             if fieldValue.contains(0) {
-                throw .invalidBody(MultipartError(.invalidEncodedData, offset: parser.offset, "the value of field '\(part.name)' (part \(part.index)) holds a NUL byte, which cannot be stored as text"))
+                throw .invalidBody(
+                    MultipartError(.invalidEncodedData, offset: parser.offset, "the value of field '\(part.name)' (part \(part.index)) holds a NUL byte, which cannot be stored as text"))
             }
             fields.append(UploadField(name: part.name, value: HeaderText.decode(fieldValue)))
             self.part = nil

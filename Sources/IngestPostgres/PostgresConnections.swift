@@ -49,29 +49,32 @@ struct PostgresConnections: Sendable {
         return try await PostgresStore.mappingErrors {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
-                    operation.begin(continuation, work: Task {
-                        do {
-                            let value = try await client.withConnection { connection in
-                                operation.acquired(connection)
-                                return try await body(connection)
+                    operation.begin(
+                        continuation,
+                        work: Task {
+                            do {
+                                let value = try await client.withConnection { connection in
+                                    operation.acquired(connection)
+                                    return try await body(connection)
+                                }
+                                operation.end(.success(value))
+                            } catch  where operation.connection == nil && !(error is PSQLError) {
+                                // The pool's own errors (its circuit breaker tripped: the server keeps refusing).
+                                operation.end(.failure(StoreUnavailable(reason: "no database connection could be made (\(error))")))
+                            } catch {
+                                operation.end(.failure(error))
                             }
-                            operation.end(.success(value))
-                        } catch where operation.connection == nil && !(error is PSQLError) {
-                            // The pool's own errors (its circuit breaker tripped: the server keeps refusing).
-                            operation.end(.failure(StoreUnavailable(reason: "no database connection could be made (\(error))")))
-                        } catch {
-                            operation.end(.failure(error))
-                        }
-                    }, watchdog: Task {
-                        try await Task.sleep(for: wait)
-                        guard let connection = operation.connection else {
-                            operation.abandon(StoreUnavailable(reason: "no database connection within \(wait)"))
-                            return
-                        }
-                        try await Task.sleep(for: timeout - wait)
-                        try? await connection.close()
-                        operation.abandon(StoreUnavailable(reason: "the database did not answer within \(timeout)"))
-                    })
+                        },
+                        watchdog: Task {
+                            try await Task.sleep(for: wait)
+                            guard let connection = operation.connection else {
+                                operation.abandon(StoreUnavailable(reason: "no database connection within \(wait)"))
+                                return
+                            }
+                            try await Task.sleep(for: timeout - wait)
+                            try? await connection.close()
+                            operation.abandon(StoreUnavailable(reason: "the database did not answer within \(timeout)"))
+                        })
                 }
             } onCancel: {
                 if operation.connection == nil { operation.abandon(CancellationError()) }

@@ -23,7 +23,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
     public init(url text: String) throws(Invalid) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
-              scheme == "postgres" || scheme == "postgresql"
+            scheme == "postgres" || scheme == "postgresql"
         else { throw Invalid(description: "a database URL looks like postgres://USER:PASSWORD@HOST:PORT/DATABASE") }
         guard let host = components.host, !host.isEmpty else { throw Invalid(description: "the database URL names no host") }
         guard let user = components.percentEncodedUser?.removingPercentEncoding, !user.isEmpty else {
@@ -42,11 +42,12 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// A postgres-nio client configuration for this location.
     public var clientConfiguration: PostgresClient.Configuration {
-        let mode: PostgresClient.Configuration.TLS = switch tls {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
-        }
+        let mode: PostgresClient.Configuration.TLS =
+            switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
         return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: mode)
     }
 

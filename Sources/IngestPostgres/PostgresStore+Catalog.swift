@@ -33,21 +33,24 @@ extension PostgresStore {
         let knowledgeBase = query.knowledgeBase
         let newestFirst = query.newestFirst
         return try await withConnection { connection in
-            let rows = try await connection.rows(newestFirst ? """
-                SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                WHERE documents.seq < \(after)
-                    AND (\(status)::text IS NULL OR documents.status = \(status))
-                    AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
-                    AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
-                ORDER BY documents.seq DESC LIMIT \(limit + 1)
-                """ : """
-                SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                WHERE documents.seq > \(after)
-                    AND (\(status)::text IS NULL OR documents.status = \(status))
-                    AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
-                    AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
-                ORDER BY documents.seq LIMIT \(limit + 1)
-                """, logger: self.logger)
+            let rows = try await connection.rows(
+                newestFirst
+                    ? """
+                    SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                    WHERE documents.seq < \(after)
+                        AND (\(status)::text IS NULL OR documents.status = \(status))
+                        AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
+                        AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                    ORDER BY documents.seq DESC LIMIT \(limit + 1)
+                    """
+                    : """
+                    SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                    WHERE documents.seq > \(after)
+                        AND (\(status)::text IS NULL OR documents.status = \(status))
+                        AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
+                        AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                    ORDER BY documents.seq LIMIT \(limit + 1)
+                    """, logger: self.logger)
             let page = rows.prefix(limit)
             let next = rows.count > limit ? try page.last.map { DocumentQuery.cursor(after: try $0.get("seq")) } : nil
             return DocumentPage(documents: try page.map(Self.document(from:)), nextCursor: next)
@@ -56,7 +59,8 @@ extension PostgresStore {
 
     public func knowledgeBase(ofDocument id: String) async throws -> String? {
         try await withConnection { connection in
-            try await connection.row("""
+            try await connection.row(
+                """
                 SELECT uploads.knowledge_base FROM documents JOIN uploads ON uploads.id = documents.upload_id WHERE documents.id = \(id)
                 """, logger: self.logger)?.get("knowledge_base")
         }

@@ -24,7 +24,8 @@ extension PostgresStore {
         let messages = changes.map { errors[$0.documentID] ?? "" }
         // One statement, so that the counter's row is locked for as short a time as can be:
         // this statement and the commit.
-        try await connection.execute("""
+        try await connection.execute(
+            """
             WITH changed AS (
                 UPDATE documents SET status = c.state, error = NULLIF(c.error, ''), updated_at = \(seconds)
                 FROM unnest(\(documents)::text[], \(states)::text[], \(messages)::text[]) AS c(id, state, error)

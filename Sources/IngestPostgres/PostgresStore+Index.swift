@@ -12,7 +12,8 @@ extension PostgresStore {
             try await Self.takeBack(connection, job, logger: self.logger)
             try await connection.execute("DELETE FROM chunks WHERE document_id = \(job.documentID)", logger: self.logger)
             if !chunks.isEmpty {
-                try await connection.execute("""
+                try await connection.execute(
+                    """
                     INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text)
                     SELECT \(job.documentID), ordinal, start_offset, end_offset, text
                     FROM unnest(\(chunks.map(\.ordinal))::integer[], \(chunks.map(\.start))::integer[], \(chunks.map(\.end))::integer[],
@@ -54,7 +55,8 @@ extension PostgresStore {
     private static func search(
         _ connection: PostgresConnection, words: String, knowledgeBase: String?, limit: Int, logger: Logger
     ) async throws -> [SearchHit] {
-        try await connection.rows("""
+        try await connection.rows(
+            """
             WITH wanted AS (SELECT to_tsquery('simple', \(words)) AS query),
             best AS (
                 SELECT chunks.document_id, documents.filename, chunks.ordinal, chunks.text, ts_rank(chunks.words, wanted.query, 1) AS score
@@ -70,7 +72,8 @@ extension PostgresStore {
                     'StartSel=«, StopSel=», MaxWords=24, MinWords=12, ShortWord=0, MaxFragments=1, FragmentDelimiter=…') AS snippet
             FROM best, wanted
             ORDER BY score DESC
-            """, logger: logger).map { row in
+            """, logger: logger
+        ).map { row in
             SearchHit(
                 documentID: try row.get("document_id"), filename: try row.get("filename"), chunk: try row.get("ordinal"),
                 score: try row.get("score"), snippet: try row.get("snippet"))

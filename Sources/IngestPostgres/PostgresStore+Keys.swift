@@ -7,7 +7,8 @@ extension PostgresStore {
         let key = NewAPIKey()
         let now = clock.now
         try await transaction { connection in
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO api_keys (id, knowledge_base, secret_sha256, created_at)
                 VALUES (\(key.id), \(knowledgeBase.value), \(NewAPIKey.digest(of: key.secret)), \(now.timeIntervalSince1970))
                 """, logger: self.logger)
@@ -56,14 +57,16 @@ extension PostgresStore {
         return try await transaction { connection in
             try await connection.execute("DELETE FROM idempotency_keys WHERE created_at < \(now - lifetime)", logger: self.logger)
             // A claim made at the same moment on another node waits here for that one's commit.
-            let acquired = try await connection.execute("""
+            let acquired = try await connection.execute(
+                """
                 INSERT INTO idempotency_keys (knowledge_base, key, state, owner, created_at)
                 VALUES (\(knowledgeBase), \(key), 'in_flight', \(owner), \(now))
                 ON CONFLICT (knowledge_base, key) DO NOTHING RETURNING 1
                 """, logger: self.logger)
             if acquired == 1 { return .acquired }
-            guard let row = try await connection.row(
-                "SELECT * FROM idempotency_keys WHERE knowledge_base = \(knowledgeBase) AND key = \(key)", logger: self.logger)
+            guard
+                let row = try await connection.row(
+                    "SELECT * FROM idempotency_keys WHERE knowledge_base = \(knowledgeBase) AND key = \(key)", logger: self.logger)
             else { return .inFlight }
             guard try row.get("state", as: String.self) == "done", let uploadID = try row.get("upload_id", as: String?.self) else { return .inFlight }
             return .completed(fingerprint: try row.get("fingerprint", as: String?.self) ?? "", uploadID: uploadID)
@@ -72,7 +75,8 @@ extension PostgresStore {
 
     public func releaseIdempotency(knowledgeBase: String, key: String) async throws {
         try await transaction { connection in
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 DELETE FROM idempotency_keys WHERE knowledge_base = \(knowledgeBase) AND key = \(key) AND state = 'in_flight'
                 """, logger: self.logger)
         }
@@ -90,7 +94,8 @@ extension PostgresStore {
 
     public func webhookCursor(url: String) async throws -> Int64 {
         try await transaction { connection in
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO webhook_cursors (url, last_event_id) SELECT \(url), coalesce(max(id), 0) FROM status_events
                 ON CONFLICT (url) DO NOTHING
                 """, logger: self.logger)
@@ -102,11 +107,13 @@ extension PostgresStore {
         let now = clock.now.timeIntervalSince1970
         let until = now + lease.timeInterval
         return try await transaction { connection in
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO webhook_cursors (url, last_event_id) SELECT \(url), coalesce(max(id), 0) FROM status_events
                 ON CONFLICT (url) DO NOTHING
                 """, logger: self.logger)
-            return try await connection.row("""
+            return try await connection.row(
+                """
                 UPDATE webhook_cursors SET owner = \(owner), lease_until = \(until)
                 WHERE url = \(url) AND (owner IS NULL OR owner = \(owner) OR lease_until < \(now))
                 RETURNING last_event_id

@@ -8,7 +8,8 @@ extension PostgresStore {
         let now = clock.now
         let seconds = now.timeIntervalSince1970
         return try await transaction { connection in
-            let queued = try await connection.execute("""
+            let queued = try await connection.execute(
+                """
                 UPDATE jobs SET state = 'queued', attempts = 0, run_after = \(seconds), enqueued_at = \(seconds), last_error = NULL
                 WHERE document_id = \(documentID) AND state != 'processing' RETURNING 1
                 """, logger: self.logger)
@@ -24,16 +25,19 @@ extension PostgresStore {
         let leaseUntil = now.addingTimeInterval(lease.timeInterval)
         return try await transaction { connection -> ClaimedJob? in
             // SKIP LOCKED: a job another worker is claiming right now is passed over, not waited for.
-            guard let row = try await connection.row("""
-                UPDATE jobs SET state = 'processing', attempts = jobs.attempts + 1, lease_owner = \(worker),
-                    lease_until = \(leaseUntil.timeIntervalSince1970)
-                FROM (
-                    SELECT document_id FROM jobs WHERE state IN ('queued', 'failed') AND run_after <= \(now.timeIntervalSince1970)
-                    ORDER BY run_after, enqueued_at LIMIT 1 FOR UPDATE SKIP LOCKED
-                ) AS next
-                WHERE jobs.document_id = next.document_id
-                RETURNING jobs.document_id, jobs.attempts
-                """, logger: self.logger) else { return nil }
+            guard
+                let row = try await connection.row(
+                    """
+                    UPDATE jobs SET state = 'processing', attempts = jobs.attempts + 1, lease_owner = \(worker),
+                        lease_until = \(leaseUntil.timeIntervalSince1970)
+                    FROM (
+                        SELECT document_id FROM jobs WHERE state IN ('queued', 'failed') AND run_after <= \(now.timeIntervalSince1970)
+                        ORDER BY run_after, enqueued_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                    ) AS next
+                    WHERE jobs.document_id = next.document_id
+                    RETURNING jobs.document_id, jobs.attempts
+                    """, logger: self.logger)
+            else { return nil }
             let documentID: String = try row.get("document_id")
             try await Self.changeStatuses(connection, [StatusChange(documentID: documentID, status: .processing)], at: now, logger: self.logger)
             return ClaimedJob(documentID: documentID, attempts: try row.get("attempts"), leaseOwner: worker, leaseUntil: leaseUntil)
@@ -43,7 +47,8 @@ extension PostgresStore {
     public func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob {
         let leaseUntil = clock.now.addingTimeInterval(lease.timeInterval)
         let extended = try await transaction { connection in
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE jobs SET lease_until = \(leaseUntil.timeIntervalSince1970)
                 WHERE document_id = \(job.documentID) AND state = 'processing' AND lease_owner = \(job.leaseOwner) AND attempts = \(job.attempts)
                 RETURNING 1
@@ -69,7 +74,8 @@ extension PostgresStore {
         let runAfter = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, jitter: jitter()).timeInterval)
         try await transaction { connection in
             try await Self.takeBack(connection, job, logger: self.logger)
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 UPDATE jobs SET state = \(state.rawValue), run_after = \(runAfter.timeIntervalSince1970), lease_owner = NULL, lease_until = NULL,
                     last_error = \(error)
                 WHERE document_id = \(job.documentID)
@@ -85,7 +91,8 @@ extension PostgresStore {
         let maximumAttempts = retry.maximumAttempts
         return try await transaction { connection in
             // Another node's reaper may be at it too: each takes the rows it can lock.
-            let expired = try await connection.rows("""
+            let expired = try await connection.rows(
+                """
                 SELECT document_id, attempts FROM jobs WHERE state = 'processing' AND lease_until < \(now.timeIntervalSince1970)
                 ORDER BY document_id FOR UPDATE SKIP LOCKED
                 """, logger: self.logger)
@@ -96,7 +103,8 @@ extension PostgresStore {
                 let attempts: Int = try row.get("attempts")
                 let state: DocumentStatus = attempts >= maximumAttempts ? .dead : .queued
                 let error = "the worker's lease ran out (attempt \(attempts))"
-                try await connection.execute("""
+                try await connection.execute(
+                    """
                     UPDATE jobs SET state = \(state.rawValue), run_after = \(now.timeIntervalSince1970), lease_owner = NULL, lease_until = NULL,
                         last_error = \(error)
                     WHERE document_id = \(documentID)
@@ -126,7 +134,8 @@ extension PostgresStore {
     /// Checks that `job` is still the caller's (processing, same owner and attempt) and locks it
     /// until the commit.
     static func takeBack(_ connection: PostgresConnection, _ job: ClaimedJob, logger: Logger) async throws {
-        let owned = try await connection.execute("""
+        let owned = try await connection.execute(
+            """
             SELECT 1 FROM jobs WHERE document_id = \(job.documentID) AND state = 'processing' AND lease_owner = \(job.leaseOwner)
                 AND attempts = \(job.attempts)
             FOR UPDATE
@@ -136,7 +145,8 @@ extension PostgresStore {
 
     /// Ends `job` as processed (its lease already checked by ``takeBack(_:_:logger:)``).
     static func markProcessed(_ connection: PostgresConnection, _ job: ClaimedJob, at time: Date, logger: Logger) async throws {
-        try await connection.execute("""
+        try await connection.execute(
+            """
             UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = \(job.documentID)
             """, logger: logger)
         try await changeStatuses(connection, [StatusChange(documentID: job.documentID, status: .processed)], at: time, logger: logger)

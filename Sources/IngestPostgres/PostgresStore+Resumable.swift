@@ -11,14 +11,16 @@ extension PostgresStore {
         _ = try await transaction { connection in
             // Creations take turns (on every node), so that the count holds until the insert.
             try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.resumableCreationLock))", logger: logger)
-            let open = try await connection.row("""
+            let open = try await connection.row(
+                """
                 SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE knowledge_base = \(upload.knowledgeBase)) AS mine
                 FROM resumable_uploads WHERE expires_at > \(now)
                 """, logger: logger)
             let (total, mine) = (try open?.get("total", as: Int.self) ?? 0, try open?.get("mine", as: Int.self) ?? 0)
             if mine >= limits.perKnowledgeBase { throw ResumableUploadLimitReached(limit: limits.perKnowledgeBase, isPerKnowledgeBase: true) }
             if total >= limits.total { throw ResumableUploadLimitReached(limit: limits.total, isPerKnowledgeBase: false) }
-            try await connection.execute("""
+            try await connection.execute(
+                """
                 INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
                 VALUES (\(upload.id), \(upload.knowledgeBase), \(upload.length), \(upload.offset), \(upload.filename), \(upload.declaredType),
                     \(fields), \(upload.createdAt.timeIntervalSince1970), \(upload.expiresAt.timeIntervalSince1970))
@@ -82,7 +84,8 @@ extension PostgresStore {
             guard try row.get("append_node", as: String?.self) == node else {
                 throw ResumableUploadConflict(.appendInProgress, offset: try row.get("offset_bytes"))
             }
-            let updated = try await connection.row("""
+            let updated = try await connection.row(
+                """
                 UPDATE resumable_uploads SET offset_bytes = \(offset), length = COALESCE(length, \(length)), expires_at = \(expires),
                     append_node = NULL, append_until = NULL
                 WHERE id = \(id) RETURNING *
@@ -112,10 +115,12 @@ extension PostgresStore {
     public func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload] {
         let (before, now) = (time.timeIntervalSince1970, clock.now.timeIntervalSince1970)
         return try await withConnection { connection in
-            try await connection.rows("""
+            try await connection.rows(
+                """
                 SELECT * FROM resumable_uploads WHERE expires_at < \(before) AND (append_until IS NULL OR append_until <= \(now))
                 ORDER BY expires_at LIMIT \(max(limit, 0))
-                """, logger: self.logger).map(Self.resumableUpload(from:))
+                """, logger: self.logger
+            ).map(Self.resumableUpload(from:))
         }
     }
 

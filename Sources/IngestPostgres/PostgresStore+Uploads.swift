@@ -39,7 +39,8 @@ extension PostgresStore {
                 // Holds off releaseBlobs of these digests until the commit (it takes them exclusively),
                 // all at once and in one order everywhere, so that no two transactions wait for each other.
                 let digests = Set(batch.flatMap { $0.upload.documents.map(\.sha256) }).sorted()
-                try await connection.execute("""
+                try await connection.execute(
+                    """
                     SELECT pg_advisory_xact_lock_shared(hashtextextended(digest, 0))
                     FROM unnest(\(digests)::text[]) WITH ORDINALITY AS d(digest, position) ORDER BY position
                     """, logger: logger)
@@ -57,7 +58,7 @@ extension PostgresStore {
                         }
                         queued += receipt.documents.map { StatusChange(documentID: $0.id, status: .queued) }
                         results.append(.success(receipt))
-                    } catch where !connectionIsLost(error) {
+                    } catch  where !connectionIsLost(error) {
                         results.append(.failure((error as? PSQLError).map(mapped) ?? error))
                     }
                 }
@@ -114,7 +115,7 @@ extension PostgresStore {
         try await connection.execute("SAVEPOINT upload", logger: logger)
         do {
             try await body()
-        } catch where !connectionIsLost(error) {
+        } catch  where !connectionIsLost(error) {
             try await connection.execute("ROLLBACK TO SAVEPOINT upload", logger: logger)
             try await connection.execute("RELEASE SAVEPOINT upload", logger: logger)
             throw error
@@ -128,7 +129,8 @@ extension PostgresStore {
         _ item: PendingUpload, _ receipt: UploadReceipt, at seconds: Double, _ connection: PostgresConnection, logger: Logger
     ) async throws {
         let (upload, idempotency, uploadID, rows) = (item.upload, item.idempotency, receipt.id, UploadRows(receipt))
-        try await connection.execute("""
+        try await connection.execute(
+            """
             WITH upload AS (
                 INSERT INTO uploads (id, knowledge_base, created_at) VALUES (\(uploadID), \(upload.knowledgeBase), \(seconds))
             ), fields AS (

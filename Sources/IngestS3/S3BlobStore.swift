@@ -4,11 +4,11 @@ import MultipartNIO
 public import S3
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Blobs in an S3-compatible bucket (layout: ``S3BlobLayout``).

@@ -65,9 +65,10 @@ final class StreamedBlobUpload: BlobWriteObserver {
         guard let sending else { preconditionFailure("a stream is begun by its first segment") }
         for index in seen..<blob.segmentDigests.count {
             let start = index * segmentSize
-            continuation.yield(BlobSegment(
-                index: index, range: start..<min(start + segmentSize, blob.size), sha256: blob.segmentDigests[index],
-                path: blob.temporaryPath))
+            continuation.yield(
+                BlobSegment(
+                    index: index, range: start..<min(start + segmentSize, blob.size), sha256: blob.segmentDigests[index],
+                    path: blob.temporaryPath))
         }
         continuation.finish()
         do {

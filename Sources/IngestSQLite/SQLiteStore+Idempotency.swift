@@ -12,8 +12,9 @@ extension SQLiteStore {
                 guard row["state"] as String == "done", let uploadID = row["upload_id"] as String? else { return .inFlight }
                 return .completed(fingerprint: row["fingerprint"], uploadID: uploadID)
             }
-            try db.execute(sql: "INSERT INTO idempotency_keys (knowledge_base, key, state, owner, created_at) VALUES (?, ?, 'in_flight', ?, ?)",
-                           arguments: [knowledgeBase, key, owner, now])
+            try db.execute(
+                sql: "INSERT INTO idempotency_keys (knowledge_base, key, state, owner, created_at) VALUES (?, ?, 'in_flight', ?, ?)",
+                arguments: [knowledgeBase, key, owner, now])
             return .acquired
         }
     }
@@ -21,16 +22,18 @@ extension SQLiteStore {
     /// Marks the key done with the upload it created (inside the transaction that recorded the
     /// upload: ``record(_:completing:blobIsPresent:)``).
     static func completeIdempotency(_ db: Database, _ completion: IdempotencyCompletion, upload: NewUpload, uploadID: String) throws {
-        try db.execute(sql: """
-            UPDATE idempotency_keys SET state = 'done', fingerprint = ?, upload_id = ?
-            WHERE knowledge_base = ? AND key = ?
-            """, arguments: [FormFingerprint.of(upload), uploadID, completion.knowledgeBase, completion.key])
+        try db.execute(
+            sql: """
+                UPDATE idempotency_keys SET state = 'done', fingerprint = ?, upload_id = ?
+                WHERE knowledge_base = ? AND key = ?
+                """, arguments: [FormFingerprint.of(upload), uploadID, completion.knowledgeBase, completion.key])
     }
 
     public func releaseIdempotency(knowledgeBase: String, key: String) async throws {
         try await write { db in
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE knowledge_base = ? AND key = ? AND state = 'in_flight'",
-                           arguments: [knowledgeBase, key])
+            try db.execute(
+                sql: "DELETE FROM idempotency_keys WHERE knowledge_base = ? AND key = ? AND state = 'in_flight'",
+                arguments: [knowledgeBase, key])
         }
     }
 

@@ -11,9 +11,10 @@ extension SQLiteStore {
             try Self.takeBack(db, job)
             try db.execute(sql: "DELETE FROM chunks WHERE document_id = ?", arguments: [job.documentID])
             for chunk in chunks {
-                try db.execute(sql: """
-                    INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [job.documentID, chunk.ordinal, chunk.start, chunk.end, chunk.text])
+                try db.execute(
+                    sql: """
+                        INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text) VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [job.documentID, chunk.ordinal, chunk.start, chunk.end, chunk.text])
             }
             try db.execute(sql: "UPDATE documents SET note = ? WHERE id = ?", arguments: [note, job.documentID])
             try Self.markProcessed(db, job, at: now)
@@ -76,8 +77,9 @@ extension SQLiteStore {
         sql += " ORDER BY best.rank LIMIT ?"
         _ = arguments.append(contentsOf: [limit])
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            SearchHit(documentID: row["document_id"], filename: row["filename"], chunk: row["ordinal"],
-                      score: -(row["rank"] as Double), snippet: row["excerpt"])
+            SearchHit(
+                documentID: row["document_id"], filename: row["filename"], chunk: row["ordinal"],
+                score: -(row["rank"] as Double), snippet: row["excerpt"])
         }
     }
 

@@ -7,8 +7,9 @@ extension SQLiteStore {
         let key = NewAPIKey()
         let now = clock.now
         try await write { db in
-            try db.execute(sql: "INSERT INTO api_keys (id, knowledge_base, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [key.id, knowledgeBase.value, NewAPIKey.digest(of: key.secret), now.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO api_keys (id, knowledge_base, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [key.id, knowledgeBase.value, NewAPIKey.digest(of: key.secret), now.timeIntervalSince1970])
         }
         return (APIKeyRecord(id: key.id, knowledgeBase: knowledgeBase.value, createdAt: now, revokedAt: nil), key.secret)
     }
@@ -26,8 +27,9 @@ extension SQLiteStore {
     public func revokeKey(id: String) async throws -> Bool {
         let now = clock.now
         return try await write { db in
-            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                           arguments: [now.timeIntervalSince1970, id])
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [now.timeIntervalSince1970, id])
             return db.changesCount == 1
         }
     }

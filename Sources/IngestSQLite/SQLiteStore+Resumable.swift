@@ -6,18 +6,24 @@ extension SQLiteStore {
     public func createResumableUpload(_ upload: ResumableUpload, limits: ResumableUploadLimits) async throws {
         let now = clock.now.timeIntervalSince1970
         try await write { db in
-            let open = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS total, COALESCE(SUM(knowledge_base = ?), 0) AS mine FROM resumable_uploads WHERE expires_at > ?
-                """, arguments: [upload.knowledgeBase, now])
+            let open = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS total, COALESCE(SUM(knowledge_base = ?), 0) AS mine FROM resumable_uploads WHERE expires_at > ?
+                    """, arguments: [upload.knowledgeBase, now])
             let (total, mine): (Int, Int) = (open?["total"] ?? 0, open?["mine"] ?? 0)
             if mine >= limits.perKnowledgeBase { throw ResumableUploadLimitReached(limit: limits.perKnowledgeBase, isPerKnowledgeBase: true) }
             if total >= limits.total { throw ResumableUploadLimitReached(limit: limits.total, isPerKnowledgeBase: false) }
-            try db.execute(sql: """
-                INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [upload.id, upload.knowledgeBase, upload.length, upload.offset, upload.filename, upload.declaredType,
-                                 ResumableUploadFields.encoded(upload.fields), upload.createdAt.timeIntervalSince1970,
-                                 upload.expiresAt.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO resumable_uploads (id, knowledge_base, length, offset_bytes, filename, declared_type, fields, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    upload.id, upload.knowledgeBase, upload.length, upload.offset, upload.filename, upload.declaredType,
+                    ResumableUploadFields.encoded(upload.fields), upload.createdAt.timeIntervalSince1970,
+                    upload.expiresAt.timeIntervalSince1970,
+                ])
         }
     }
 
@@ -37,16 +43,18 @@ extension SQLiteStore {
                 throw ResumableUploadConflict(.appendInProgress, offset: current)
             }
             guard current == offset else { throw ResumableUploadConflict(.offsetMismatch, offset: current) }
-            try db.execute(sql: "UPDATE resumable_uploads SET append_node = ?, append_until = ? WHERE id = ?",
-                           arguments: [node, leaseUntil.timeIntervalSince1970, id])
+            try db.execute(
+                sql: "UPDATE resumable_uploads SET append_node = ?, append_until = ? WHERE id = ?",
+                arguments: [node, leaseUntil.timeIntervalSince1970, id])
             return try Self.resumableUpload(from: row)
         }
     }
 
     public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE resumable_uploads SET append_until = ? WHERE id = ? AND append_node = ?",
-                           arguments: [leaseUntil.timeIntervalSince1970, id, node])
+            try db.execute(
+                sql: "UPDATE resumable_uploads SET append_until = ? WHERE id = ? AND append_node = ?",
+                arguments: [leaseUntil.timeIntervalSince1970, id, node])
             guard db.changesCount == 1 else {
                 let offset = try Int64.fetchOne(db, sql: "SELECT offset_bytes FROM resumable_uploads WHERE id = ?", arguments: [id])
                 guard let offset else { throw ResumableUploadNotFound(id: id) }
@@ -65,10 +73,11 @@ extension SQLiteStore {
             guard row["append_node"] as String? == node else {
                 throw ResumableUploadConflict(.appendInProgress, offset: row["offset_bytes"])
             }
-            try db.execute(sql: """
-                UPDATE resumable_uploads SET offset_bytes = ?, length = COALESCE(length, ?), expires_at = ?, append_node = NULL, append_until = NULL
-                WHERE id = ?
-                """, arguments: [offset, length, expiresAt.timeIntervalSince1970, id])
+            try db.execute(
+                sql: """
+                    UPDATE resumable_uploads SET offset_bytes = ?, length = COALESCE(length, ?), expires_at = ?, append_node = NULL, append_until = NULL
+                    WHERE id = ?
+                    """, arguments: [offset, length, expiresAt.timeIntervalSince1970, id])
             return try Self.resumableUpload(db, id: id)!
         }
     }
@@ -84,10 +93,11 @@ extension SQLiteStore {
     @discardableResult
     public func releaseResumableAppends(node: String) async throws -> Int {
         try await write { db in
-            try db.execute(sql: """
-                UPDATE resumable_uploads SET append_node = NULL, append_until = NULL
-                WHERE append_node = ? OR substr(append_node, 1, length(?) + 1) = ? || ' '
-                """, arguments: [node, node, node])
+            try db.execute(
+                sql: """
+                    UPDATE resumable_uploads SET append_node = NULL, append_until = NULL
+                    WHERE append_node = ? OR substr(append_node, 1, length(?) + 1) = ? || ' '
+                    """, arguments: [node, node, node])
             return db.changesCount
         }
     }
@@ -95,10 +105,13 @@ extension SQLiteStore {
     public func expiredResumableUploads(before time: Date, limit: Int) async throws -> [ResumableUpload] {
         let (before, now) = (time.timeIntervalSince1970, clock.now.timeIntervalSince1970)
         return try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM resumable_uploads WHERE expires_at < ? AND (append_until IS NULL OR append_until <= ?)
-                ORDER BY expires_at LIMIT ?
-                """, arguments: [before, now, max(limit, 0)]).map(Self.resumableUpload(from:))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM resumable_uploads WHERE expires_at < ? AND (append_until IS NULL OR append_until <= ?)
+                    ORDER BY expires_at LIMIT ?
+                    """, arguments: [before, now, max(limit, 0)]
+            ).map(Self.resumableUpload(from:))
         }
     }
 

@@ -18,14 +18,16 @@ extension SQLiteStore {
         let now = clock.now.timeIntervalSince1970
         let until = now + lease.timeInterval
         return try await write { db in
-            try db.execute(sql: """
-                INSERT INTO webhook_cursors (url, last_event_id) SELECT ?, coalesce(max(id), 0) FROM status_events WHERE true
-                ON CONFLICT (url) DO NOTHING
-                """, arguments: [url])
-            try db.execute(sql: """
-                UPDATE webhook_cursors SET owner = ?, lease_until = ?
-                WHERE url = ? AND (owner IS NULL OR owner = ? OR lease_until < ?)
-                """, arguments: [owner, until, url, owner, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_cursors (url, last_event_id) SELECT ?, coalesce(max(id), 0) FROM status_events WHERE true
+                    ON CONFLICT (url) DO NOTHING
+                    """, arguments: [url])
+            try db.execute(
+                sql: """
+                    UPDATE webhook_cursors SET owner = ?, lease_until = ?
+                    WHERE url = ? AND (owner IS NULL OR owner = ? OR lease_until < ?)
+                    """, arguments: [owner, until, url, owner, now])
             guard db.changesCount == 1 else { return nil }
             return try Int64.fetchOne(db, sql: "SELECT last_event_id FROM webhook_cursors WHERE url = ?", arguments: [url])
         }

@@ -76,36 +76,45 @@ public final class SQLiteStore: IntakeStore {
                     charset: document.charset, size: document.size, sha256: document.sha256, status: .queued, error: nil,
                     createdAt: time, updatedAt: time)
             })
-        return try await Self.mappingStorageFull { try await uploadCommits.submit { db in
-            // SQLite's writer is a thread of its own: it waits for the blob store here, so that
-            // no release of these digests slips in between the check and the commit.
-            for document in upload.documents {
-                let sha256 = document.sha256
-                if try !WaitingForAsync.result(of: { try await blobIsPresent(sha256) }) { throw CatalogError.blobRemoved(sha256: sha256) }
+        return try await Self.mappingStorageFull {
+            try await uploadCommits.submit { db in
+                // SQLite's writer is a thread of its own: it waits for the blob store here, so that
+                // no release of these digests slips in between the check and the commit.
+                for document in upload.documents {
+                    let sha256 = document.sha256
+                    if try !WaitingForAsync.result(of: { try await blobIsPresent(sha256) }) { throw CatalogError.blobRemoved(sha256: sha256) }
+                }
+                try db.executeCached(
+                    sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
+                    arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
+                for (position, field) in upload.fields.enumerated() {
+                    try db.executeCached(
+                        sql: "INSERT INTO upload_fields (upload_id, position, name, value) VALUES (?, ?, ?, ?)",
+                        arguments: [uploadID, position, field.name, field.value])
+                }
+                for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
+                    try db.executeCached(
+                        sql: """
+                            INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
+                                detected_type, charset, size, sha256, status, created_at, updated_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                            """,
+                        arguments: [
+                            id, uploadID, position, document.fieldName, document.filename, document.filenameStar,
+                            document.declaredType, document.detectedType, document.charset, document.size,
+                            document.sha256, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                        ])
+                    try db.executeCached(
+                        sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
+                        arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
+                    try Self.writeEvent(db, documentID: id, state: .queued, at: now)
+                }
+                if let idempotency {
+                    try Self.completeIdempotency(db, idempotency, upload: upload, uploadID: uploadID)
+                }
+                return receipt
             }
-            try db.executeCached(sql: "INSERT INTO uploads (id, knowledge_base, created_at) VALUES (?, ?, ?)",
-                           arguments: [uploadID, upload.knowledgeBase, now.timeIntervalSince1970])
-            for (position, field) in upload.fields.enumerated() {
-                try db.executeCached(sql: "INSERT INTO upload_fields (upload_id, position, name, value) VALUES (?, ?, ?, ?)",
-                               arguments: [uploadID, position, field.name, field.value])
-            }
-            for (position, (document, id)) in zip(upload.documents, documentIDs).enumerated() {
-                try db.executeCached(sql: """
-                    INSERT INTO documents (id, upload_id, position, field_name, filename, filename_star, declared_type,
-                        detected_type, charset, size, sha256, status, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
-                    """, arguments: [id, uploadID, position, document.fieldName, document.filename, document.filenameStar,
-                                     document.declaredType, document.detectedType, document.charset, document.size,
-                                     document.sha256, now.timeIntervalSince1970, now.timeIntervalSince1970])
-                try db.executeCached(sql: "INSERT INTO jobs (document_id, state, run_after, enqueued_at) VALUES (?, 'queued', ?, ?)",
-                               arguments: [id, now.timeIntervalSince1970, now.timeIntervalSince1970])
-                try Self.writeEvent(db, documentID: id, state: .queued, at: now)
-            }
-            if let idempotency {
-                try Self.completeIdempotency(db, idempotency, upload: upload, uploadID: uploadID)
-            }
-            return receipt
-        } }
+        }
     }
 
     public func upload(id: String) async throws -> UploadReceipt? {
@@ -148,10 +157,12 @@ public final class SQLiteStore: IntakeStore {
                 _ = arguments.append(contentsOf: [knowledgeBase])
             }
             _ = arguments.append(contentsOf: [limit + 1])
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT documents.rowid AS position_key, documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
-                """, arguments: arguments)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT documents.rowid AS position_key, documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY documents.rowid \(query.newestFirst ? "DESC" : "ASC") LIMIT ?
+                    """, arguments: arguments)
             let page = rows.prefix(limit)
             let next = rows.count > limit ? page.last.map { DocumentQuery.cursor(after: $0["position_key"]) } : nil
             return DocumentPage(documents: page.map(Self.document(from:)), nextCursor: next)
@@ -217,10 +228,11 @@ public final class SQLiteStore: IntakeStore {
     public func enqueue(documentID: String) async throws -> Bool {
         let now = clock.now
         return try await database.write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, enqueued_at = ?, last_error = NULL
-                WHERE document_id = ? AND state != 'processing'
-                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, documentID])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, enqueued_at = ?, last_error = NULL
+                    WHERE document_id = ? AND state != 'processing'
+                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, documentID])
             guard db.changesCount == 1 else { return false }
             try Self.setDocumentStatus(db, documentID: documentID, .queued, error: nil, at: now)
             return true
@@ -231,16 +243,21 @@ public final class SQLiteStore: IntakeStore {
         let now = clock.now
         let leaseUntil = now.addingTimeInterval(lease.timeInterval)
         return try await database.write { db -> ClaimedJob? in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT document_id, attempts FROM jobs
-                WHERE state IN ('queued', 'failed') AND run_after <= ?
-                ORDER BY run_after, enqueued_at LIMIT 1
-                """, arguments: [now.timeIntervalSince1970]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT document_id, attempts FROM jobs
+                        WHERE state IN ('queued', 'failed') AND run_after <= ?
+                        ORDER BY run_after, enqueued_at LIMIT 1
+                        """, arguments: [now.timeIntervalSince1970])
+            else { return nil }
             let documentID: String = row["document_id"]
             let attempts: Int = row["attempts"] + 1
-            try db.execute(sql: """
-                UPDATE jobs SET state = 'processing', attempts = ?, lease_owner = ?, lease_until = ? WHERE document_id = ?
-                """, arguments: [attempts, worker, leaseUntil.timeIntervalSince1970, documentID])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'processing', attempts = ?, lease_owner = ?, lease_until = ? WHERE document_id = ?
+                    """, arguments: [attempts, worker, leaseUntil.timeIntervalSince1970, documentID])
             try Self.setDocumentStatus(db, documentID: documentID, .processing, error: nil, at: now)
             return ClaimedJob(documentID: documentID, attempts: attempts, leaseOwner: worker, leaseUntil: leaseUntil)
         }
@@ -249,9 +266,10 @@ public final class SQLiteStore: IntakeStore {
     public func heartbeat(_ job: ClaimedJob, lease: Duration) async throws -> ClaimedJob {
         let leaseUntil = clock.now.addingTimeInterval(lease.timeInterval)
         try await database.write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET lease_until = ? WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
-                """, arguments: [leaseUntil.timeIntervalSince1970, job.documentID, job.leaseOwner, job.attempts])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET lease_until = ? WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
+                    """, arguments: [leaseUntil.timeIntervalSince1970, job.documentID, job.leaseOwner, job.attempts])
             if db.changesCount == 0 { throw QueueError.leaseLost(documentID: job.documentID) }
         }
         var extended = job
@@ -273,9 +291,10 @@ public final class SQLiteStore: IntakeStore {
         let runAfter = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, jitter: jitter()).timeInterval)
         try await database.write { db in
             try Self.takeBack(db, job)
-            try db.execute(sql: """
-                UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
-                """, arguments: [state.rawValue, runAfter.timeIntervalSince1970, error, job.documentID])
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
+                    """, arguments: [state.rawValue, runAfter.timeIntervalSince1970, error, job.documentID])
             try Self.setDocumentStatus(db, documentID: job.documentID, state, error: error, at: now)
         }
         return state
@@ -285,17 +304,20 @@ public final class SQLiteStore: IntakeStore {
         let now = clock.now
         let maximumAttempts = retry.maximumAttempts
         return try await database.write { db in
-            let expired = try Row.fetchAll(db, sql: """
-                SELECT document_id, attempts FROM jobs WHERE state = 'processing' AND lease_until < ?
-                """, arguments: [now.timeIntervalSince1970])
+            let expired = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT document_id, attempts FROM jobs WHERE state = 'processing' AND lease_until < ?
+                    """, arguments: [now.timeIntervalSince1970])
             for row in expired {
                 let documentID: String = row["document_id"]
                 let attempts: Int = row["attempts"]
                 let state: DocumentStatus = attempts >= maximumAttempts ? .dead : .queued
                 let error = "the worker's lease ran out (attempt \(attempts))"
-                try db.execute(sql: """
-                    UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
-                    """, arguments: [state.rawValue, now.timeIntervalSince1970, error, documentID])
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = ?, run_after = ?, lease_owner = NULL, lease_until = NULL, last_error = ? WHERE document_id = ?
+                        """, arguments: [state.rawValue, now.timeIntervalSince1970, error, documentID])
                 try Self.setDocumentStatus(db, documentID: documentID, state, error: state == .dead ? error : nil, at: now)
             }
             return expired.count
@@ -310,8 +332,9 @@ public final class SQLiteStore: IntakeStore {
     public func events(after id: Int64, limit: Int) async throws -> [StatusEvent] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM status_events WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { row in
-                StatusEvent(id: row["id"], documentID: row["document_id"], state: DocumentStatus(rawValue: row["state"]) ?? .queued,
-                            time: Date(timeIntervalSince1970: row["time"]))
+                StatusEvent(
+                    id: row["id"], documentID: row["document_id"], state: DocumentStatus(rawValue: row["state"]) ?? .queued,
+                    time: Date(timeIntervalSince1970: row["time"]))
             }
         }
     }
@@ -339,28 +362,34 @@ public final class SQLiteStore: IntakeStore {
 
     /// Ends `job` as processed (its lease already checked by ``takeBack(_:_:)``).
     static func markProcessed(_ db: Database, _ job: ClaimedJob, at time: Date) throws {
-        try db.execute(sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
-                       arguments: [job.documentID])
+        try db.execute(
+            sql: "UPDATE jobs SET state = 'processed', lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE document_id = ?",
+            arguments: [job.documentID])
         try setDocumentStatus(db, documentID: job.documentID, .processed, error: nil, at: time)
     }
 
     /// Checks that `job` is still the caller's: processing, under the same owner and attempt.
     static func takeBack(_ db: Database, _ job: ClaimedJob) throws {
-        let owned = try Bool.fetchOne(db, sql: """
-            SELECT 1 FROM jobs WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
-            """, arguments: [job.documentID, job.leaseOwner, job.attempts]) ?? false
+        let owned =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT 1 FROM jobs WHERE document_id = ? AND state = 'processing' AND lease_owner = ? AND attempts = ?
+                    """, arguments: [job.documentID, job.leaseOwner, job.attempts]) ?? false
         if !owned { throw QueueError.leaseLost(documentID: job.documentID) }
     }
 
     static func setDocumentStatus(_ db: Database, documentID: String, _ status: DocumentStatus, error: String?, at time: Date) throws {
-        try db.execute(sql: "UPDATE documents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-                       arguments: [status.rawValue, error, time.timeIntervalSince1970, documentID])
+        try db.execute(
+            sql: "UPDATE documents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+            arguments: [status.rawValue, error, time.timeIntervalSince1970, documentID])
         try writeEvent(db, documentID: documentID, state: status, at: time)
     }
 
     private static func writeEvent(_ db: Database, documentID: String, state: DocumentStatus, at time: Date) throws {
-        try db.executeCached(sql: "INSERT INTO status_events (document_id, state, time) VALUES (?, ?, ?)",
-                       arguments: [documentID, state.rawValue, time.timeIntervalSince1970])
+        try db.executeCached(
+            sql: "INSERT INTO status_events (document_id, state, time) VALUES (?, ?, ?)",
+            arguments: [documentID, state.rawValue, time.timeIntervalSince1970])
     }
 
     private static func document(from row: Row) -> DocumentRecord {

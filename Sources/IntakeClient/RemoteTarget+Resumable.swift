@@ -95,7 +95,7 @@ extension RemoteTarget {
         switch status {
         case 200, 204:
             guard headers.first(name: "Upload-Length").flatMap(Int64.init) == length,
-                  let offset = headers.first(name: "Upload-Offset").flatMap(Int64.init), offset <= length
+                let offset = headers.first(name: "Upload-Offset").flatMap(Int64.init), offset <= length
             else { return nil }
             return offset
         case 404, 410:
@@ -110,7 +110,8 @@ extension RemoteTarget {
         var metadata = [("filename", upload.file.filename), ("filetype", upload.declaredType)]
         for field in upload.fields {
             guard !field.name.isEmpty, !field.name.contains(where: { $0 == " " || $0 == "," }), field.name != "filename", field.name != "filetype" else {
-                throw UploadFailure(code: "invalid_field", message: "field '\(field.name)' cannot be sent with a file sent in pieces (no spaces or commas; not filename or filetype)", isRetryable: false)
+                throw UploadFailure(
+                    code: "invalid_field", message: "field '\(field.name)' cannot be sent with a file sent in pieces (no spaces or commas; not filename or filetype)", isRetryable: false)
             }
             metadata.append((field.name, field.value))
         }

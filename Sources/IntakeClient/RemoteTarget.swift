@@ -78,7 +78,9 @@ public struct RemoteTarget: UploadTarget {
             throw UploadFailure(status: status, code: "bad_response", message: "\(request) answered without a document", isRetryable: false)
         }
         guard document.sha256 == upload.sha256 else {
-            throw UploadFailure(status: status, code: "file_changed", message: "the server stored content with SHA-256 \(document.sha256), not \(upload.sha256): the file changed while it was being uploaded", isRetryable: false)
+            throw UploadFailure(
+                status: status, code: "file_changed", message: "the server stored content with SHA-256 \(document.sha256), not \(upload.sha256): the file changed while it was being uploaded",
+                isRetryable: false)
         }
         return document.id
     }

@@ -32,8 +32,9 @@ public struct UploadFailure: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// A failure for an HTTP error status.
     public static func http(status: Int, code: String, message: String, retryAfter: Double? = nil) -> UploadFailure {
-        UploadFailure(status: status, code: code, message: message,
-                      isRetryable: status == 409 || status == 429 || status >= 500, retryAfter: retryAfter)
+        UploadFailure(
+            status: status, code: code, message: message,
+            isRetryable: status == 409 || status == 429 || status >= 500, retryAfter: retryAfter)
     }
 
     public var description: String {

@@ -82,7 +82,8 @@ public struct IntakeNode: Sendable {
     /// services that stop at graceful shutdown (a job they leave is taken again when its lease
     /// runs out).
     public func workers() -> [WorkerService] {
-        let registry: ProcessorRegistry = configuration.extractionHelper.map { .isolated(helper: $0, limits: configuration.extractionLimits) }
+        let registry: ProcessorRegistry =
+            configuration.extractionHelper.map { .isolated(helper: $0, limits: configuration.extractionLimits) }
             ?? .builtIn(limits: configuration.extractionLimits)
         return (0..<configuration.workers).map { index in
             var worker = ProcessingWorker(

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 public import HTTPTypes
 public import Hummingbird
@@ -77,7 +77,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .fileTooLarge(let part, let limit):
             self.init(.contentTooLarge, code: "limit_exceeded", message: "file part \(part) is larger than the limit of \(limit) bytes", closesConnection: true)
         case .storage(let storageError) where storageError.code == .diskFull:
-            self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's disk is full; nothing of this upload was kept", closesConnection: true)
+            self.init(
+                .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage", message: "the server's disk is full; nothing of this upload was kept", closesConnection: true)
         case .storage(let storageError) where storageError.errno == EMFILE || storageError.errno == ENFILE:
             self.init(.serviceUnavailable, code: "busy", message: "the server has no file descriptor free for this upload; nothing of it was kept: send it again", closesConnection: true)
             extraHeaders[.retryAfter] = "5"
@@ -85,7 +86,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             self.init(.serviceUnavailable, code: "blob_store_unavailable", message: "the blob store cannot be reached; nothing of this upload was kept: send it again", closesConnection: true)
             extraHeaders[.retryAfter] = "5"
         case .storage(let storageError) where storageError.code == .rejected:
-            self.init(.badGateway, code: "blob_store_rejected", message: "the blob store refused the bytes (a checksum that did not match, or access denied); nothing of this upload was kept", closesConnection: true)
+            self.init(
+                .badGateway, code: "blob_store_rejected", message: "the blob store refused the bytes (a checksum that did not match, or access denied); nothing of this upload was kept",
+                closesConnection: true)
         case .storage:
             self.init(.internalServerError, code: "storage_failed", message: "the upload could not be stored; nothing of it was kept", closesConnection: true)
         case .bodyFailed(let message):

@@ -35,11 +35,13 @@ struct BrowserBoundaryMiddleware<Context: RequestContext>: RouterMiddleware {
         let origin = request.headers[.origin].map(Self.normalized(origin:))
         let isListed = origin.map(corsOrigins.contains) ?? false
         if request.method == .options, isListed, request.headers[.accessControlRequestMethod] != nil {
-            return Response(status: .noContent, headers: corsHeaders(origin!) + [
-                .accessControlAllowMethods: "GET, POST, DELETE",
-                .accessControlAllowHeaders: "Authorization, Content-Type, Idempotency-Key, Last-Event-ID",
-                .accessControlMaxAge: "600",
-            ])
+            return Response(
+                status: .noContent,
+                headers: corsHeaders(origin!) + [
+                    .accessControlAllowMethods: "GET, POST, DELETE",
+                    .accessControlAllowHeaders: "Authorization, Content-Type, Idempotency-Key, Last-Event-ID",
+                    .accessControlMaxAge: "600",
+                ])
         }
         let changesState = !(request.method == .get || request.method == .head || request.method == .options)
         if changesState, let origin, !isListed, origin != Self.ownOrigin(authority: request.head.authority, scheme: request.head.scheme) {

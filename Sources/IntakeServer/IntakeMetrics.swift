@@ -20,11 +20,15 @@ public struct IntakeMetrics: Sendable {
     /// Metric names with their help text (a descriptor is not Sendable, so each is made on use).
     private enum Names {
         static var requests: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "requests", unitName: "total", helpText: "HTTP requests answered, by method and status.") }
-        static var requestDuration: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "request_duration", unitName: "seconds", helpText: "Time from request head to response, by method.") }
+        static var requestDuration: MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "intake", metricName: "request_duration", unitName: "seconds", helpText: "Time from request head to response, by method.")
+        }
         static var uploads: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "uploads", unitName: "total", helpText: "POST /uploads outcomes: created or refused.") }
         static var uploadBytes: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "upload_bytes", unitName: "total", helpText: "File bytes of created uploads.") }
         static var documents: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "documents", unitName: "total", helpText: "Documents created.") }
-        static var ingestDuration: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "ingest_duration", unitName: "seconds", helpText: "Time to stream, store and record one upload.") }
+        static var ingestDuration: MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "intake", metricName: "ingest_duration", unitName: "seconds", helpText: "Time to stream, store and record one upload.")
+        }
         static var errors: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "errors", unitName: "total", helpText: "Refused uploads, by error code.") }
         static var queueDepth: MetricNameDescriptor { MetricNameDescriptor(namespace: "intake", metricName: "queue_depth", unitName: "", helpText: "Documents in each queue state.") }
     }

@@ -102,12 +102,14 @@ public struct IntakeService: Sendable {
     /// Serves `application` (made by ``application(responder:)``) as ``run()`` does.
     public func run(_ application: some ApplicationProtocol) async throws {
         let sweep = try await node.sweep()
-        configuration.logger.info("intake serving", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)", "node": "\(configuration.node.name)",
-            "unreferenced-blobs-removed": "\(sweep.unreferencedBlobsRemoved)", "abandoned-idempotency-claims": "\(sweep.abandonedIdempotencyClaims)",
-            "abandoned-blob-writes": "\(sweep.abandonedBlobWrites)",
-            "max-connections": "\(configuration.maximumConnections)",
-        ])
+        configuration.logger.info(
+            "intake serving",
+            metadata: [
+                "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(configuration.dataDirectory)", "node": "\(configuration.node.name)",
+                "unreferenced-blobs-removed": "\(sweep.unreferencedBlobsRemoved)", "abandoned-idempotency-claims": "\(sweep.abandonedIdempotencyClaims)",
+                "abandoned-blob-writes": "\(sweep.abandonedBlobWrites)",
+                "max-connections": "\(configuration.maximumConnections)",
+            ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: application)]
         services += node.workers().map { .init(service: $0) }
         services.append(.init(service: idempotencyReleases))
@@ -141,11 +143,12 @@ public struct IntakeService: Sendable {
         let window = TimeAmount.nanoseconds(Int64(configuration.uploadRateWindow / .nanoseconds(1)))
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [
-                    ConnectionGuard(budget: connections, minimumRate: minimumRate, window: window), ContinueHandler(),
-                ],
-                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionGuard(budget: connections, minimumRate: minimumRate, window: window), ContinueHandler(),
+                    ],
+                    idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "intake"),
             logger: configuration.logger)

@@ -5,9 +5,9 @@ import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The bytes of uploads sent in pieces: `DATA/resumable/<id>`, one file each, named by the

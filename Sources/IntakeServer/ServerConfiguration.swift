@@ -106,9 +106,9 @@ extension ServerConfiguration {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension ServerConfiguration {

@@ -110,9 +110,11 @@ public struct WebhookDeliverer: Service {
             }
             let delay = RetryPolicy(baseDelay: baseDelay, maximumDelay: maximumDelay)
                 .delay(afterAttempt: attempt, jitter: Double.random(in: 0...1))
-            logger.warning("webhook delivery failed; retrying", metadata: [
-                "event": "\(event.id)", "attempt": "\(attempt)", "error": "\(failure)", "retry-in": "\(delay)",
-            ])
+            logger.warning(
+                "webhook delivery failed; retrying",
+                metadata: [
+                    "event": "\(event.id)", "attempt": "\(attempt)", "error": "\(failure)", "retry-in": "\(delay)",
+                ])
             try await clock.sleep(for: delay)
         }
     }

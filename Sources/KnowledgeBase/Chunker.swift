@@ -95,7 +95,8 @@ public struct Chunker: Sendable, Hashable {
         var sentenceStart = start
         var index = start
         while index < end {
-            let isBoundary = characters[index].isNewline
+            let isBoundary =
+                characters[index].isNewline
                 || (".!?".contains(characters[index]) && index + 1 < end && characters[index + 1].isWhitespace)
             if isBoundary || index + 1 == end {
                 let sentenceEnd = index + 1

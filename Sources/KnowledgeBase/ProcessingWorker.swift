@@ -67,10 +67,12 @@ public struct ProcessingWorker: Sendable {
             let note: String?
             (chunks, note) = try await withLease(job) { try await extractAndChunk(job) }
             try await store.complete(job, chunks: chunks, note: note)
-            logger.info("document processed", metadata: [
-                "document": "\(job.documentID)", "chunks": "\(chunks.count)", "worker": "\(name)",
-                "ms": "\((ContinuousClock.now - started) / .milliseconds(1))",
-            ])
+            logger.info(
+                "document processed",
+                metadata: [
+                    "document": "\(job.documentID)", "chunks": "\(chunks.count)", "worker": "\(name)",
+                    "ms": "\((ContinuousClock.now - started) / .milliseconds(1))",
+                ])
         } catch let error as QueueError {
             logger.warning("lease lost; another worker has the job", metadata: ["document": "\(job.documentID)", "error": "\(error)"])
         } catch is CancellationError {
@@ -79,9 +81,11 @@ public struct ProcessingWorker: Sendable {
         } catch {
             let message = (error as? ProcessingError)?.message ?? "\(error)"
             let state = try await store.fail(job, error: message, permanently: (error as? ProcessingError)?.isPermanent ?? false)
-            logger.warning("document processing failed", metadata: [
-                "document": "\(job.documentID)", "attempt": "\(job.attempts)", "state": "\(state.rawValue)", "error": "\(message)",
-            ])
+            logger.warning(
+                "document processing failed",
+                metadata: [
+                    "document": "\(job.documentID)", "attempt": "\(job.attempts)", "state": "\(state.rawValue)", "error": "\(message)",
+                ])
         }
         return true
     }
@@ -104,8 +108,11 @@ public struct ProcessingWorker: Sendable {
         }
         let chunks = chunker.chunks(of: extracted.text)
         let limitNote = extracted.isTruncated ? "only the first \(ExtractionLimits.size(maximumTextBytes)) of text were indexed" : nil
-        return (chunks, [extracted.note, limitNote].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
-            ?? (chunks.isEmpty ? "no text was found in the document" : nil))
+        return (
+            chunks,
+            [extracted.note, limitNote].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+                ?? (chunks.isEmpty ? "no text was found in the document" : nil)
+        )
     }
 
     /// Runs `work` while renewing `job`'s lease every third of it; if the lease is lost, the work

@@ -8,7 +8,7 @@ enum ExtendedValue {
     static func decode(_ value: String) throws(Failure) -> String {
         let bytes = Array(value.utf8)
         guard let firstQuote = bytes.firstIndex(of: UInt8(ascii: "'")),
-              let secondQuote = bytes[(firstQuote + 1)...].firstIndex(of: UInt8(ascii: "'"))
+            let secondQuote = bytes[(firstQuote + 1)...].firstIndex(of: UInt8(ascii: "'"))
         else {
             throw Failure(message: "filename* must look like UTF-8''percent-encoded-name")
         }

@@ -183,7 +183,8 @@ enum HeaderBlock {
 
     private static func interpret(_ block: UnsafeRawBufferPointer, _ known: KnownHeaders, offset: Int, index: Int, strict: Bool) throws(MultipartError) -> Outcome {
         guard let dispositionRange = known.disposition else {
-            throw MultipartError(.missingContentDisposition, offset: offset, "part \(index) has no Content-Disposition header; each form-data part needs 'Content-Disposition: form-data; name=\"...\"'")
+            throw MultipartError(
+                .missingContentDisposition, offset: offset, "part \(index) has no Content-Disposition header; each form-data part needs 'Content-Disposition: form-data; name=\"...\"'")
         }
         if dispositionRange.isEmpty {
             if strict {
@@ -223,7 +224,9 @@ enum HeaderBlock {
             throw MultipartError(code, offset: offset + dispositionRange.lowerBound + error.offset, "Content-Disposition of part \(index): \(error.message)")
         }
         guard asciiEqualsLowercase(UnsafeRawBufferPointer(rebasing: disposition[leading]), "form-data") else {
-            throw MultipartError(.notFormData, offset: offset + dispositionRange.lowerBound, "part \(index) has Content-Disposition '\(HeaderText.decode(UnsafeRawBufferPointer(rebasing: disposition[leading])))'; multipart/form-data parts must be 'form-data'")
+            throw MultipartError(
+                .notFormData, offset: offset + dispositionRange.lowerBound,
+                "part \(index) has Content-Disposition '\(HeaderText.decode(UnsafeRawBufferPointer(rebasing: disposition[leading])))'; multipart/form-data parts must be 'form-data'")
         }
         guard let name else {
             throw MultipartError(.missingName, offset: offset + dispositionRange.lowerBound, "part \(index) has no name parameter in its Content-Disposition")
@@ -244,19 +247,22 @@ enum HeaderBlock {
             } else if asciiEqualsLowercase(value, "quoted-printable") {
                 encoding = .quotedPrintable
             } else if !(asciiEqualsLowercase(value, "binary") || asciiEqualsLowercase(value, "8bit") || asciiEqualsLowercase(value, "7bit")) {
-                throw MultipartError(.unsupportedTransferEncoding, offset: offset + range.lowerBound, "part \(index) has Content-Transfer-Encoding '\(HeaderText.decode(value))'; only 7bit, 8bit, binary, base64 and quoted-printable are supported")
+                throw MultipartError(
+                    .unsupportedTransferEncoding, offset: offset + range.lowerBound,
+                    "part \(index) has Content-Transfer-Encoding '\(HeaderText.decode(value))'; only 7bit, 8bit, binary, base64 and quoted-printable are supported")
             }
         }
-        return .part(MultipartPart(
-            rawHeaderBlock: block,
-            name: name,
-            filename: filename ?? filenameStar,
-            filenameStar: filenameStar,
-            contentType: known.contentType.map { HeaderText.decode(UnsafeRawBufferPointer(rebasing: block[$0])) },
-            transferEncoding: encoding,
-            index: index,
-            offset: offset
-        ))
+        return .part(
+            MultipartPart(
+                rawHeaderBlock: block,
+                name: name,
+                filename: filename ?? filenameStar,
+                filenameStar: filenameStar,
+                contentType: known.contentType.map { HeaderText.decode(UnsafeRawBufferPointer(rebasing: block[$0])) },
+                transferEncoding: encoding,
+                index: index,
+                offset: offset
+            ))
     }
 }
 

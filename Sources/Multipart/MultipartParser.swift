@@ -195,9 +195,11 @@ public struct MultipartParser: Sendable {
         case .epilogue:
             return
         case .preamble:
-            error = MultipartError(.truncatedBody, offset: consumed, consumed == 0
-                ? "the body is empty; a form with no fields is '--\(boundary)--'"
-                : "the body has no boundary line '--\(boundary)'; is the boundary in Content-Type the one the body uses?")
+            error = MultipartError(
+                .truncatedBody, offset: consumed,
+                consumed == 0
+                    ? "the body is empty; a form with no fields is '--\(boundary)--'"
+                    : "the body has no boundary line '--\(boundary)'; is the boundary in Content-Type the one the body uses?")
         case .headers:
             error = MultipartError(.truncatedBody, offset: consumed, "the body ended inside the headers of part \(partCount - 1)")
         case .body:
@@ -228,7 +230,10 @@ public struct MultipartParser: Sendable {
                     }
                     if close {
                         guard resolvedHeldStart == 0 else {
-                            throw MultipartError(.missingFirstBoundary, offset: resolvedHeldStart, "the first boundary line is the close delimiter '--\(boundary)--' after \(resolvedHeldStart) bytes of preamble: the body has no parts. Does the first line of the body match the boundary?")
+                            throw MultipartError(
+                                .missingFirstBoundary, offset: resolvedHeldStart,
+                                "the first boundary line is the close delimiter '--\(boundary)--' after \(resolvedHeldStart) bytes of preamble: the body has no parts. Does the first line of the body match the boundary?"
+                            )
                         }
                         enterEpilogue(at: base + position)
                         return .end

@@ -44,9 +44,11 @@ public struct MultipartTransferDecoder: Sendable {
                 }
                 let value = Self.base64Values[Int(byte)]
                 guard value != 0xFF, !padded else {
-                    throw MultipartError(.invalidEncodedData, offset: offset + index, padded
-                        ? "base64 data continues after its '=' padding"
-                        : "base64 data has byte 0x\(String(byte, radix: 16)), which is not in the base64 alphabet")
+                    throw MultipartError(
+                        .invalidEncodedData, offset: offset + index,
+                        padded
+                            ? "base64 data continues after its '=' padding"
+                            : "base64 data has byte 0x\(String(byte, radix: 16)), which is not in the base64 alphabet")
                 }
                 bits = bits << 6 | UInt32(value)
                 count += 1

@@ -4,11 +4,11 @@ import NIOConcurrencyHelpers
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension MultipartFormPart {
@@ -18,9 +18,11 @@ extension MultipartFormPart {
     public static func file(
         _ name: String, path: String, filename: String, contentType: String = "application/octet-stream", chunkSize: Int = 64 * 1024
     ) -> MultipartFormPart {
-        MultipartFormPart(name: name, filename: filename, contentType: contentType, content: .stream {
-            FileContents(path: path, chunkSize: chunkSize)
-        })
+        MultipartFormPart(
+            name: name, filename: filename, contentType: contentType,
+            content: .stream {
+                FileContents(path: path, chunkSize: chunkSize)
+            })
     }
 }
 

@@ -108,7 +108,7 @@ extension S3Client {
                 uploads.append(S3PendingUpload(key: key, uploadID: id, initiated: initiated))
             }
             guard S3XML.text("IsTruncated", in: document[...]) == "true",
-                  let key = S3XML.text("NextKeyMarker", in: document[...]), let id = S3XML.text("NextUploadIdMarker", in: document[...])
+                let key = S3XML.text("NextKeyMarker", in: document[...]), let id = S3XML.text("NextUploadIdMarker", in: document[...])
             else { return uploads }
             markers = [("key-marker", key), ("upload-id-marker", id)]
         }
@@ -165,10 +165,11 @@ extension S3Client {
             let document = try await Self.document(response, what: "listing \(prefix)")
             for entry in S3XML.elements("Contents", in: document[...]) {
                 guard let key = S3XML.text("Key", in: entry) else { continue }
-                objects.append(S3ObjectInfo(
-                    key: key, size: S3XML.text("Size", in: entry).flatMap { Int($0) } ?? 0,
-                    lastModified: S3XML.text("LastModified", in: entry).flatMap(S3XML.seconds(iso8601:)) ?? 0,
-                    checksumSHA256: nil))
+                objects.append(
+                    S3ObjectInfo(
+                        key: key, size: S3XML.text("Size", in: entry).flatMap { Int($0) } ?? 0,
+                        lastModified: S3XML.text("LastModified", in: entry).flatMap(S3XML.seconds(iso8601:)) ?? 0,
+                        checksumSHA256: nil))
             }
             token = S3XML.text("IsTruncated", in: document[...]) == "true" ? S3XML.text("NextContinuationToken", in: document[...]) : nil
         } while token != nil
@@ -179,7 +180,7 @@ extension S3Client {
     public func createBucket() async throws(S3Error) {
         do {
             await Self.discardBody(try await send(.PUT, key: nil))
-        } catch where error.code == "BucketAlreadyOwnedByYou" || error.code == "BucketAlreadyExists" {
+        } catch  where error.code == "BucketAlreadyOwnedByYou" || error.code == "BucketAlreadyExists" {
             return
         }
     }

@@ -8,11 +8,11 @@ import Synchronization
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A small S3 client: the object operations a content-addressed blob store needs, signed with
@@ -117,9 +117,13 @@ public final class S3Client: Sendable {
         let request = SignatureV4.Request(method: method.rawValue, path: path, query: query, headers: signed)
         signed += signer.signingHeaders(for: request, payloadHash: payloadHash, time: Int(time(nil)))
 
-        let queryString = query.isEmpty ? "" : "?" + query
-            .map { URIEncoding.encode($0.name, keepingSlashes: false) + "=" + URIEncoding.encode($0.value, keepingSlashes: false) }
-            .joined(separator: "&")
+        let queryString =
+            query.isEmpty
+            ? ""
+            : "?"
+                + query
+                .map { URIEncoding.encode($0.name, keepingSlashes: false) + "=" + URIEncoding.encode($0.value, keepingSlashes: false) }
+                .joined(separator: "&")
         var outgoing = HTTPClientRequest(url: "\(endpoint.scheme)://\(authority)\(URIEncoding.encode(path, keepingSlashes: true))\(queryString)")
         outgoing.method = method
         for (name, value) in signed where name != "host" && name != "content-length" { outgoing.headers.add(name: name, value: value) }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The keys requests are signed with: an access key, its secret, and for temporary credentials
@@ -23,7 +23,7 @@ public struct S3Credentials: Sendable, Hashable {
     /// (optional) `AWS_SESSION_TOKEN`; nil when either key is missing or empty.
     public static func fromEnvironment(_ environment: [String: String]) -> S3Credentials? {
         guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty,
-              let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+            let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
         else { return nil }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return S3Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)

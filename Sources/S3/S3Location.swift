@@ -33,7 +33,8 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
 
     static func check(bucket: String) throws(S3Error) {
         let scalars = Array(bucket.unicodeScalars)
-        let valid = (3...63).contains(scalars.count)
+        let valid =
+            (3...63).contains(scalars.count)
             && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-" }
             && scalars.first.map { $0 != "." && $0 != "-" } == true
             && scalars.last.map { $0 != "." && $0 != "-" } == true

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Just enough XML for S3's answers: the text of named elements, which S3 never nests in
@@ -83,7 +83,7 @@ enum S3XML {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         let fields = text.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," })
         guard fields.count >= 7, let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
-              let year = Int(fields[3]), let hour = Int(fields[4]), let minute = Int(fields[5]), let second = Int(fields[6])
+            let year = Int(fields[3]), let hour = Int(fields[4]), let minute = Int(fields[5]), let second = Int(fields[6])
         else { return nil }
         return utcSeconds(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second)
     }

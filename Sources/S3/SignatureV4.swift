@@ -1,11 +1,11 @@
 import Crypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// AWS Signature Version 4 for S3 (`AWS4-HMAC-SHA256`, service `s3`): the `Authorization` header

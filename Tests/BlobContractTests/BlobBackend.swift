@@ -42,7 +42,7 @@ struct S3Server: Sendable {
     static var fromEnvironment: S3Server? {
         let environment = ProcessInfo.processInfo.environment
         guard let endpoint = environment["INTAKE_TEST_S3_ENDPOINT"], !endpoint.isEmpty,
-              let credentials = S3Credentials.fromEnvironment(environment)
+            let credentials = S3Credentials.fromEnvironment(environment)
         else { return nil }
         return S3Server(endpoint: endpoint, credentials: credentials)
     }

@@ -48,15 +48,16 @@ import Testing
 
     /// Within plain text the client's word decides; where the content decides, or outside plain
     /// text, the bytes do.
-    @Test(arguments: [
-        ("notes.txt", "text/plain", proseWithCommas, "text/plain"),
-        ("notes.txt", "application/octet-stream", proseWithCommas, "text/plain"),  // by extension
-        ("notes", nil, proseWithCommas, "text/csv"),  // nothing says otherwise: libmagic's guess stands
-        ("names.csv", "text/csv", tableWithoutCommas, "text/csv"),
-        ("notes.md", "text/markdown; charset=utf-8", proseWithCommas, "text/markdown"),
-        ("page.txt", "text/plain", Array("<!DOCTYPE html><html><body><p>Hello</p></body></html>\n".utf8), "text/html"),
-        ("photo.txt", "text/plain", try! DocumentFixtures.bytes("sample.png"), "image/png"),
-    ] as [(String, String?, [UInt8], String)])
+    @Test(
+        arguments: [
+            ("notes.txt", "text/plain", proseWithCommas, "text/plain"),
+            ("notes.txt", "application/octet-stream", proseWithCommas, "text/plain"),  // by extension
+            ("notes", nil, proseWithCommas, "text/csv"),  // nothing says otherwise: libmagic's guess stands
+            ("names.csv", "text/csv", tableWithoutCommas, "text/csv"),
+            ("notes.md", "text/markdown; charset=utf-8", proseWithCommas, "text/markdown"),
+            ("page.txt", "text/plain", Array("<!DOCTYPE html><html><body><p>Hello</p></body></html>\n".utf8), "text/html"),
+            ("photo.txt", "text/plain", try! DocumentFixtures.bytes("sample.png"), "image/png"),
+        ] as [(String, String?, [UInt8], String)])
     func betweenKindsOfPlainTextTheDeclaredKindWins(_ name: String, _ declared: String?, _ data: [UInt8], _ detected: String) async throws {
         let harness = try IngestHarness()
         defer { harness.remove() }
@@ -229,8 +230,9 @@ import Testing
         defer { harness.remove() }
         let png = try DocumentFixtures.bytes("sample.png")
         var writer = MultipartWriter()
-        var bytes = writer.partHead(name: "img", filename: "x.png", contentType: "image/png",
-                                    headers: [MultipartHeader(name: "Content-Transfer-Encoding", value: "base64")])
+        var bytes = writer.partHead(
+            name: "img", filename: "x.png", contentType: "image/png",
+            headers: [MultipartHeader(name: "Content-Transfer-Encoding", value: "base64")])
         bytes += Array(Data(png).base64EncodedString(options: .lineLength76Characters).utf8)
         bytes += writer.end()
         let receipt = try await harness.ingest(bytes, contentType: writer.contentType, chunkSize: 13)

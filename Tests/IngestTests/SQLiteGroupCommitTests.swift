@@ -10,11 +10,13 @@ import Testing
 /// answered only once that transaction has committed, and one that fails is rolled back alone.
 @Suite struct SQLiteGroupCommitTests {
     private func upload(_ index: Int) -> NewUpload {
-        NewUpload(knowledgeBase: "kb", fields: [UploadField(name: "n", value: "\(index)")], documents: [
-            NewDocument(
-                fieldName: "doc", filename: "d\(index).txt", filenameStar: nil, declaredType: "text/plain", detectedType: "text/plain",
-                charset: "us-ascii", size: 4, sha256: String(repeating: String(index % 10), count: 64))
-        ])
+        NewUpload(
+            knowledgeBase: "kb", fields: [UploadField(name: "n", value: "\(index)")],
+            documents: [
+                NewDocument(
+                    fieldName: "doc", filename: "d\(index).txt", filenameStar: nil, declaredType: "text/plain", detectedType: "text/plain",
+                    charset: "us-ascii", size: 4, sha256: String(repeating: String(index % 10), count: 64))
+            ])
     }
 
     /// Holds the store's writer until `release` is signalled, so that uploads pile up behind it.

@@ -22,11 +22,12 @@ import Testing
             let queue = try DatabaseQueue(path: path)
             try SQLiteSchema.migrator.migrate(queue, upTo: "v6: webhook cursors")
             try await queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO idempotency_keys (knowledge_base, key, fingerprint, state, status, location, body, created_at)
-                    VALUES ('kb', 'done', 'f1', 'done', 201, '/uploads/0b6a1c3e', x'7b7d', ?),
-                           ('kb', 'running', NULL, 'in_flight', NULL, NULL, NULL, ?)
-                    """, arguments: [Date().timeIntervalSince1970, Date().timeIntervalSince1970])
+                try db.execute(
+                    sql: """
+                        INSERT INTO idempotency_keys (knowledge_base, key, fingerprint, state, status, location, body, created_at)
+                        VALUES ('kb', 'done', 'f1', 'done', 201, '/uploads/0b6a1c3e', x'7b7d', ?),
+                               ('kb', 'running', NULL, 'in_flight', NULL, NULL, NULL, ?)
+                        """, arguments: [Date().timeIntervalSince1970, Date().timeIntervalSince1970])
             }
             try queue.close()
         }

@@ -39,8 +39,8 @@ struct BulkIngestLiveTests {
             }
             #expect(summary.files == 7)
             #expect(summary.uploaded == 4)  // handbook.pdf, setup.md, logo.png, one of the notes
-            #expect(summary.skipped == 2)   // the other notes file, and the empty file
-            #expect(summary.failed == 1)    // the executable
+            #expect(summary.skipped == 2)  // the other notes file, and the empty file
+            #expect(summary.failed == 1)  // the executable
             let refused = try #require(await log.report(endingWith: "tools/run"))
             #expect(refused.status == .failed)
             #expect(refused.error?.hasPrefix("415 type_rejected:") == true)

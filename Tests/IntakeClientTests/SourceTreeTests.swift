@@ -25,7 +25,7 @@ struct SourceTreeTests {
         defer { tree.remove() }
         try tree.write("docs/a.txt", "a")
         try tree.write("other/b.txt", "b")
-        try tree.link("docs/loop", to: "..")           // a loop back to the root
+        try tree.link("docs/loop", to: "..")  // a loop back to the root
         try tree.link("docs/b-again.txt", to: "../other/b.txt")
         let plain = SourceTree(paths: [tree.root])
         #expect(plain.files.map(\.filename) == ["a.txt", "b.txt"])

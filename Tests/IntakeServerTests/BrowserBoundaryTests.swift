@@ -61,9 +61,11 @@ func rawExchange(port: Int, _ request: String, untilHeadEnds: Bool = false) asyn
     @Test func aListedOriginGetsItsPreflightAnsweredAndItsUploadAccepted() async throws {
         let live = try LiveService { $0.corsOrigins = ["https://app.example.com"] }
         try await live.test { client in
-            let preflight = try await client.execute(uri: "/uploads", method: .options, headers: [
-                .origin: "https://app.example.com", HTTPField.Name("Access-Control-Request-Method")!: "POST",
-            ])
+            let preflight = try await client.execute(
+                uri: "/uploads", method: .options,
+                headers: [
+                    .origin: "https://app.example.com", HTTPField.Name("Access-Control-Request-Method")!: "POST",
+                ])
             #expect(preflight.status == .noContent)
             #expect(preflight.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "https://app.example.com")
             let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: try fixture("sample.txt"))
@@ -79,7 +81,8 @@ func rawExchange(port: Int, _ request: String, untilHeadEnds: Bool = false) asyn
         try await live.test { client in
             let port = try #require(client.port)
             let (body, contentType) = uploadBody(file: "a.txt", type: "text/plain", data: try fixture("sample.txt"))
-            let request = "POST /uploads HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://127.0.0.1:\(port)\r\nContent-Type: \(contentType)\r\n"
+            let request =
+                "POST /uploads HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://127.0.0.1:\(port)\r\nContent-Type: \(contentType)\r\n"
                 + "Content-Length: \(body.readableBytes)\r\nConnection: close\r\n\r\n" + String(buffer: body)
             #expect(await rawExchange(port: port, request).hasPrefix("HTTP/1.1 201"))
             let withoutOrigin = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)

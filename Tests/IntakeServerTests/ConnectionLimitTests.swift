@@ -98,7 +98,8 @@ func receivesResponseHead(_ descriptor: Int32) -> Bool {
             let port = try #require(client.port)
             // One byte every 50 ms (20 bytes a second) of a 100 kB body: it would take 80 minutes.
             let sent = await withRawSocket(port: port) { descriptor -> Int in
-                let head = "POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n"
+                let head =
+                    "POST /uploads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n"
                     + "--B\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"slow.txt\"\r\n\r\n"
                 guard send(descriptor, head) else { return -1 }
                 for count in 0..<1200 {  // at most a minute

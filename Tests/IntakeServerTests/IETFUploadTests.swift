@@ -37,8 +37,10 @@ import Testing
             // Creation with the whole file announced (Upload-Complete: ?1) but cut after 40 000 bytes.
             let created = await client.send(
                 "POST", "/files",
-                [Self.interop, ("Upload-Complete", "?1"), ("Content-Type", "text/plain"),
-                 ("Content-Disposition", "attachment; filename=\"resume.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt")],
+                [
+                    Self.interop, ("Upload-Complete", "?1"), ("Content-Type", "text/plain"),
+                    ("Content-Disposition", "attachment; filename=\"resume.txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"),
+                ],
                 body: text, cutAfter: cut)
             let interim = try #require(created.interim.first)
             #expect(interim.status == 104)
@@ -212,7 +214,10 @@ import Testing
     }
 
     @Test func lengthsOverTheLimitOrInconsistentAreRefusedBeforeAnUploadIsMade() async throws {
-        let live = try LiveService(limits: { var limits = MultipartLimits(); limits.fileBytes = 1000; return limits }())
+        let live = try LiveService(
+            limits: {
+                var limits = MultipartLimits(); limits.fileBytes = 1000; return limits
+            }())
         try await live.test { http in
             let client = ResumableUploadClient(port: try #require(http.port))
             let options = await client.send("OPTIONS", "/files")

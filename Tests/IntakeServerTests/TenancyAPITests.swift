@@ -186,7 +186,8 @@ import Testing
         /// The form curl -F or a browser sends, each time with a boundary of its own.
         @Sendable func form(boundary: String, title: String, file: [UInt8]) -> (ByteBuffer, String) {
             var writer = MultipartWriter(boundary: try! MultipartBoundary(boundary))
-            let bytes = writer.field(name: "title", value: title) + writer.partHead(name: "doc", filename: "notes.txt", contentType: "text/plain")
+            let bytes =
+                writer.field(name: "title", value: title) + writer.partHead(name: "doc", filename: "notes.txt", contentType: "text/plain")
                 + file + writer.end()
             return (ByteBuffer(bytes: bytes), writer.contentType)
         }

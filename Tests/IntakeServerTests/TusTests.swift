@@ -83,9 +83,11 @@ import Testing
     @Test func aDeferredLengthIsGivenByALaterPieceAndCreationCanCarryTheFirst() async throws {
         let live = try LiveService()
         try await live.test { client in
-            let created = try await client.execute(uri: "/files/", method: .post, headers: headers([
-                Self.name("Upload-Defer-Length"): "1", .contentType: "application/offset+octet-stream",
-            ]), body: ByteBuffer(string: "first half, "))
+            let created = try await client.execute(
+                uri: "/files/", method: .post,
+                headers: headers([
+                    Self.name("Upload-Defer-Length"): "1", .contentType: "application/offset+octet-stream",
+                ]), body: ByteBuffer(string: "first half, "))
             #expect(created.status == .created)
             #expect(created.headers[Self.name("Upload-Offset")] == "12")
             let location = try #require(created.headers[.location])
@@ -150,15 +152,20 @@ import Testing
     }
 
     @Test func limitsVersionsTerminationAndTenancy() async throws {
-        let live = try LiveService(limits: { var limits = MultipartLimits(); limits.fileBytes = 1000; return limits }())
+        let live = try LiveService(
+            limits: {
+                var limits = MultipartLimits(); limits.fileBytes = 1000; return limits
+            }())
         let (_, alice) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("alice")!)
         let (_, bob) = try await live.service.database.createKey(knowledgeBase: KnowledgeBaseName("bob")!)
         let location = try await live.test(keepData: true) { (client) async throws -> String in
             let asAlice: HTTPFields = [.authorization: "Bearer \(alice)"]
             // Another protocol version: 412 with the one spoken here.
-            let wrongVersion = try await client.execute(uri: "/files/", method: .post, headers: [
-                Self.name("Tus-Resumable"): "0.2.2", Self.name("Upload-Length"): "10", .authorization: "Bearer \(alice)",
-            ])
+            let wrongVersion = try await client.execute(
+                uri: "/files/", method: .post,
+                headers: [
+                    Self.name("Tus-Resumable"): "0.2.2", Self.name("Upload-Length"): "10", .authorization: "Bearer \(alice)",
+                ])
             #expect(wrongVersion.status == .preconditionFailed)
             #expect(wrongVersion.headers[Self.name("Tus-Version")] == "1.0.0")
             // A declared length over the file limit: 413 at creation.

@@ -183,7 +183,8 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
         try await live.test { client in
             var writer = MultipartWriter()
             let value = String(repeating: "v", count: 600_000)
-            let bytes = writer.field(name: "one", value: value) + writer.field(name: "two", value: value)
+            let bytes =
+                writer.field(name: "one", value: value) + writer.field(name: "two", value: value)
                 + writer.fileHead(name: "doc", filename: "a.txt") + Array("text".utf8) + writer.end()
             let response = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: writer.contentType], body: ByteBuffer(bytes: bytes))
             #expect(response.status == .contentTooLarge)
@@ -412,9 +413,10 @@ func uploadBody(file name: String, type: String?, data: [UInt8], field: (String,
 
     @Test func theDescriptionListsExactlyTheRoutesTheServerHas() async throws {
         let live = try LiveService()
-        let routes = Set(live.service.router().routes.map { route in
-            "\(route.method) " + "\(route.path)".replacingOccurrences(of: ":id", with: "{id}")
-        })
+        let routes = Set(
+            live.service.router().routes.map { route in
+                "\(route.method) " + "\(route.path)".replacingOccurrences(of: ":id", with: "{id}")
+            })
         try await live.test { client in
             let response = try await client.execute(uri: "/openapi.yaml", method: .get)
             #expect(response.status == .ok)

@@ -21,7 +21,11 @@ final class ReceivedPosts: Sendable {
         let body: [UInt8]
     }
     private let posts = Mutex<[Post]>([])
-    func add(_ post: Post) -> Int { posts.withLock { $0.append(post); return $0.count } }
+    func add(_ post: Post) -> Int {
+        posts.withLock {
+            $0.append(post); return $0.count
+        }
+    }
     var all: [Post] { posts.withLock { $0 } }
 }
 
@@ -32,9 +36,10 @@ final class ReceivedPosts: Sendable {
         let receiver = Router()
         receiver.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
-            let count = received.add(.init(
-                eventID: request.headers[HTTPField.Name("Intake-Event-Id")!], signature: request.headers[HTTPField.Name("Intake-Signature")!],
-                body: Array(body.readableBytesView)))
+            let count = received.add(
+                .init(
+                    eventID: request.headers[HTTPField.Name("Intake-Event-Id")!], signature: request.headers[HTTPField.Name("Intake-Signature")!],
+                    body: Array(body.readableBytesView)))
             return Response(status: count <= 2 ? .internalServerError : .noContent)
         }
         let secret = "a-webhook-secret-of-some-length"
@@ -75,10 +80,11 @@ final class ReceivedPosts: Sendable {
             #expect(Set(posts.map(\.eventID)).count == 1)
             for post in posts {
                 // Intake-Signature: t=UNIX,v1=HEX with HEX = HMAC-SHA256(secret, "UNIX." + body)
-                let fields = Dictionary(uniqueKeysWithValues: (post.signature ?? "").split(separator: ",").map {
-                    let pair = $0.split(separator: "=", maxSplits: 1)
-                    return (String(pair[0]), String(pair[1]))
-                })
+                let fields = Dictionary(
+                    uniqueKeysWithValues: (post.signature ?? "").split(separator: ",").map {
+                        let pair = $0.split(separator: "=", maxSplits: 1)
+                        return (String(pair[0]), String(pair[1]))
+                    })
                 let timestamp = try #require(fields["t"])
                 let expected = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).".utf8) + post.body, using: SymmetricKey(data: Array(secret.utf8)))
                 #expect(fields["v1"] == expected.map { String(format: "%02x", $0) }.joined())

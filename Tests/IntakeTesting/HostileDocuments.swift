@@ -114,7 +114,8 @@ public enum HostileDocuments {
             <?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>\
             <rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>
             """
-        let manifest = "<item id=\"c1\" href=\"chapter.xhtml\" media-type=\"application/xhtml+xml\"/>"
+        let manifest =
+            "<item id=\"c1\" href=\"chapter.xhtml\" media-type=\"application/xhtml+xml\"/>"
             + (1..<max(items, 1)).map { "<item id=\"i\($0)\"/>" }.joined()
         let package = """
             <?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><manifest>\(manifest)</manifest>\

@@ -3,7 +3,7 @@ import KnowledgeBase
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whether process `pid` is gone (or a zombie nobody will wait for: as good as gone).
@@ -69,7 +69,8 @@ struct ChildProcessTests {
     @Test func standardErrorIsReadBesideStandardOutputSoNeitherPipeStallsTheChild() async throws {
         // 1 MiB on stderr before anything on stdout: a reader of stdout alone would wait forever.
         let outcome = try await ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", "head -c 1048576 /dev/zero >&2; echo done"], errorLimit: 1_000).run()
+            executable: "/bin/sh", arguments: ["-c", "head -c 1048576 /dev/zero >&2; echo done"], errorLimit: 1_000
+        ).run()
         #expect(outcome.ending == .exited(0))
         #expect(String(decoding: outcome.output, as: UTF8.self) == "done\n")
         #expect(outcome.errorOutput.count == 1_000)

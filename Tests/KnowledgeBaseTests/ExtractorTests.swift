@@ -55,13 +55,14 @@ struct ExtractorTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "needs poppler-utils (.ci/run installs it)"))
     func pdfTextComesFromPdftotextPageByPage() async throws {
         #expect(try await extract("sample.pdf", "application/pdf").text == sampleSentence)
-        #expect(try await extract("multipage.pdf", "application/pdf").text == """
-            Page 1. The first page introduces ingestion.
+        #expect(
+            try await extract("multipage.pdf", "application/pdf").text == """
+                Page 1. The first page introduces ingestion.
 
-            Page 2. The second page covers chunking.
+                Page 2. The second page covers chunking.
 
-            Page 3. The third page explains search ranking.
-            """)
+                Page 3. The third page explains search ranking.
+                """)
     }
 
     @Test func withoutPdftotextAPDFFailsWithAMessageSayingSo() async throws {
@@ -72,12 +73,14 @@ struct ExtractorTests {
     }
 
     @Test func officeAndOpenDocumentFilesAreReadFromTheirXML() async throws {
-        #expect(try await extract("sample.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").text
-            == "Sample\n\n" + sampleSentence)
+        #expect(
+            try await extract("sample.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").text
+                == "Sample\n\n" + sampleSentence)
         let sheet = try await extract("sample.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").text
         #expect(sheet.contains("id") && sheet.contains(sampleSentence))
-        #expect(try await extract("sample.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation").text
-            == "Quarterly review\n\nQuarterly revenue grew in every region.\n\nNext steps\n\nCustomer retention is the focus of the next quarter.")
+        #expect(
+            try await extract("sample.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation").text
+                == "Quarterly review\n\nQuarterly revenue grew in every region.\n\nNext steps\n\nCustomer retention is the focus of the next quarter.")
         #expect(try await extract("sample.odt", "application/vnd.oasis.opendocument.text").text == sampleSentence)
     }
 

@@ -79,9 +79,12 @@ struct ProcessingWorkerTests {
         #expect(document.status == .processed)
         #expect(document.note == nil)
         let chunks = try await pipeline.store.chunks(documentID: id)
-        #expect(chunks.map(\.text) == ["# Setup guide\n\nInstall the service, then start it with one command.",
-                                       "## Troubleshooting\n\nIf the port is taken, choose another with --port."]
-            || chunks.count == 1)
+        #expect(
+            chunks.map(\.text) == [
+                "# Setup guide\n\nInstall the service, then start it with one command.",
+                "## Troubleshooting\n\nIf the port is taken, choose another with --port.",
+            ]
+                || chunks.count == 1)
         let hits = try await pipeline.store.search(SearchQuery(text: "port taken"))
         #expect(hits.first?.documentID == id)
         let states = try await pipeline.store.events(after: 0, limit: 10).map(\.state)

@@ -153,7 +153,8 @@ import Testing
         #expect(result.error?.offset == field[0].count + field[1].count - 2 - ((1 << 20) - 1000))
         #expect(result.sizes.reduce(0, +) <= (1 << 20) + 1000)
         // Files do not count towards it.
-        let file = text("--\(boundary)\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n\r\n")
+        let file =
+            text("--\(boundary)\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n\r\n")
             + [UInt8](repeating: 0x62, count: 3 << 20) + text("\r\n")
         #expect(stream([field[0], file, text("--\(boundary)--\r\n")], limits: limits).error == nil)
     }

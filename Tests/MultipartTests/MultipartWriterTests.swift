@@ -64,9 +64,11 @@ struct ChunkList: AsyncSequence, Sendable {
     }
 
     @Test func streamedBodyEncodesEveryPartInOrder() async throws {
-        let file = MultipartFormPart(name: "doc", filename: "a.txt", contentType: "text/plain", content: .stream {
-            ChunkList(chunks: [Array("hello ".utf8), [], Array("world".utf8)])
-        })
+        let file = MultipartFormPart(
+            name: "doc", filename: "a.txt", contentType: "text/plain",
+            content: .stream {
+                ChunkList(chunks: [Array("hello ".utf8), [], Array("world".utf8)])
+            })
         let body = MultipartBody(parts: [.field("title", "T"), file, .field("empty", "")])
         var bytes: [UInt8] = []
         for try await chunk in body { bytes += chunk }

@@ -87,11 +87,12 @@ import Testing
     @Test func headersAreKeptInOrderWithTheirNamesAsSent() {
         let body = BodyBuilder.single(headers: ["content-disposition: form-data; name=a", "X-Custom:value", "Content-Type:  text/plain  "])
         let part = feeder.parseWhole(body.bytes, contentType: body.contentType).parts?.first?.part
-        #expect(part?.headers == [
-            MultipartHeader(name: "content-disposition", value: "form-data; name=a"),
-            MultipartHeader(name: "X-Custom", value: "value"),
-            MultipartHeader(name: "Content-Type", value: "text/plain"),
-        ])
+        #expect(
+            part?.headers == [
+                MultipartHeader(name: "content-disposition", value: "form-data; name=a"),
+                MultipartHeader(name: "X-Custom", value: "value"),
+                MultipartHeader(name: "Content-Type", value: "text/plain"),
+            ])
         #expect(part?.header("x-custom") == "value")
         #expect(part?.contentType == "text/plain")
     }
@@ -221,7 +222,8 @@ import Testing
 
     @Test func tokenSetMatchesRFC9110() {
         for byte in UInt8(0)...UInt8(255) {
-            let isTchar = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let isTchar =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || "!#$%&'*+-.^_`|~".utf8.contains(byte)
             let body = BodyBuilder.single(headers: ["Content-Disposition: form-data; name=a", "X" + String(decoding: [byte], as: UTF8.self) + ": v"])
             let accepted = byte < 0x80 && byte != 0x3A ? feeder.parseWhole(body.bytes, contentType: body.contentType).parts != nil : isTchar

@@ -26,22 +26,29 @@ import Testing
 
     static let cases: [Case] = [
         Case(method: "GET", path: "/intake/blobs/ab/cd", query: [], host: "127.0.0.1:8333", headers: [], body: "", signedPayload: true, time: time),
-        Case(method: "GET", path: "/intake", query: [["list-type", "2"], ["prefix", "docs/a b"], ["continuation-token", "x/y+z=="]],
-             host: "127.0.0.1:8333", headers: [], body: "", signedPayload: true, time: time),
-        Case(method: "GET", path: "/intake", query: [["uploads", ""], ["prefix", "tmp/"]], host: "s3.example.com", headers: [], body: "",
-             signedPayload: true, time: time + 86_399, region: "eu-central-1"),
-        Case(method: "PUT", path: "/intake/blobs/0123", query: [], host: "127.0.0.1:8333",
-             headers: [["Content-Type", "application/octet-stream"], ["x-amz-checksum-sha256", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="]],
-             body: "68656c6c6f", signedPayload: true, time: time),
-        Case(method: "PUT", path: "/intake/blobs/0123", query: [["partNumber", "7"], ["uploadId", "a~b.c_d-e/f"]], host: "bucket.s3.us-west-2.amazonaws.com",
-             headers: [["x-amz-checksum-sha256", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="]], body: "68656c6c6f", signedPayload: false,
-             time: time, region: "us-west-2"),
-        Case(method: "HEAD", path: "/intake/blobs/ff", query: [], host: "127.0.0.1:8333", headers: [["x-amz-checksum-mode", "ENABLED"]], body: "",
-             signedPayload: true, time: time, sessionToken: "FQoGZXIvYXdzEJr//////////wEaDK+token="),
-        Case(method: "DELETE", path: "/intake/key with spaces/ünïcode+plus", query: [["uploadId", "2~abc"]], host: "127.0.0.1:9000",
-             headers: [["Range", "  bytes=0-9   "], ["X-Custom", "a   b\tc"]], body: "", signedPayload: true, time: time),
-        Case(method: "POST", path: "/intake/blobs/x", query: [["uploads", ""]], host: "127.0.0.1:8333",
-             headers: [["Content-Type", "application/xml"]], body: "3c612f3e", signedPayload: true, time: time),
+        Case(
+            method: "GET", path: "/intake", query: [["list-type", "2"], ["prefix", "docs/a b"], ["continuation-token", "x/y+z=="]],
+            host: "127.0.0.1:8333", headers: [], body: "", signedPayload: true, time: time),
+        Case(
+            method: "GET", path: "/intake", query: [["uploads", ""], ["prefix", "tmp/"]], host: "s3.example.com", headers: [], body: "",
+            signedPayload: true, time: time + 86_399, region: "eu-central-1"),
+        Case(
+            method: "PUT", path: "/intake/blobs/0123", query: [], host: "127.0.0.1:8333",
+            headers: [["Content-Type", "application/octet-stream"], ["x-amz-checksum-sha256", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="]],
+            body: "68656c6c6f", signedPayload: true, time: time),
+        Case(
+            method: "PUT", path: "/intake/blobs/0123", query: [["partNumber", "7"], ["uploadId", "a~b.c_d-e/f"]], host: "bucket.s3.us-west-2.amazonaws.com",
+            headers: [["x-amz-checksum-sha256", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="]], body: "68656c6c6f", signedPayload: false,
+            time: time, region: "us-west-2"),
+        Case(
+            method: "HEAD", path: "/intake/blobs/ff", query: [], host: "127.0.0.1:8333", headers: [["x-amz-checksum-mode", "ENABLED"]], body: "",
+            signedPayload: true, time: time, sessionToken: "FQoGZXIvYXdzEJr//////////wEaDK+token="),
+        Case(
+            method: "DELETE", path: "/intake/key with spaces/ünïcode+plus", query: [["uploadId", "2~abc"]], host: "127.0.0.1:9000",
+            headers: [["Range", "  bytes=0-9   "], ["X-Custom", "a   b\tc"]], body: "", signedPayload: true, time: time),
+        Case(
+            method: "POST", path: "/intake/blobs/x", query: [["uploads", ""]], host: "127.0.0.1:8333",
+            headers: [["Content-Type", "application/xml"]], body: "3c612f3e", signedPayload: true, time: time),
     ]
 
     @Test func signaturesEqualBotocoresForGetPutHeadDeleteQueriesAndPayloads() throws {

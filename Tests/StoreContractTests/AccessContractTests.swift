@@ -34,8 +34,9 @@ import Testing
             #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-a") == .acquired)
             let upload = NewUpload(knowledgeBase: "kb", fields: [UploadField(name: "title", value: "T")], documents: [document("a.pdf")])
             let receipt = try await store.record(upload, completing: IdempotencyCompletion(knowledgeBase: "kb", key: "k"))
-            #expect(try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b")
-                == .completed(fingerprint: FormFingerprint.of(upload), uploadID: receipt.id))
+            #expect(
+                try await store.claimIdempotency(knowledgeBase: "kb", key: "k", owner: "node-b")
+                    == .completed(fingerprint: FormFingerprint.of(upload), uploadID: receipt.id))
             // The same key in another knowledge base is another key.
             #expect(try await store.claimIdempotency(knowledgeBase: "other", key: "k", owner: "node-a") == .acquired)
         }

@@ -9,9 +9,10 @@ import Testing
     func uploadDocumentsAndJobsAreRecordedTogether(_ backend: ContractBackend) async throws {
         try await backend.withStore { (fixture) async throws in
             let store = fixture.store
-            let receipt = try await store.record(NewUpload(
-                knowledgeBase: "manuals", fields: [UploadField(name: "title", value: "Q3"), UploadField(name: "tag", value: "a")],
-                documents: [document("a.pdf"), document("b.pdf", sha: "b")]))
+            let receipt = try await store.record(
+                NewUpload(
+                    knowledgeBase: "manuals", fields: [UploadField(name: "title", value: "Q3"), UploadField(name: "tag", value: "a")],
+                    documents: [document("a.pdf"), document("b.pdf", sha: "b")]))
             #expect(receipt.knowledgeBase == "manuals")
             #expect(receipt.fields.map(\.name) == ["title", "tag"])
             #expect(receipt.documents.map(\.filename) == ["a.pdf", "b.pdf"])
@@ -87,9 +88,10 @@ import Testing
     private func recordFiveDocuments(_ store: any IntakeStore) async throws -> [String] {
         var ids: [String] = []
         for index in 0..<5 {
-            let receipt = try await store.record(NewUpload(
-                knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [],
-                documents: [document("\(index).pdf", sha: index == 3 ? "d" : "a")]))
+            let receipt = try await store.record(
+                NewUpload(
+                    knowledgeBase: index.isMultiple(of: 2) ? "even" : "odd", fields: [],
+                    documents: [document("\(index).pdf", sha: index == 3 ? "d" : "a")]))
             ids.append(receipt.documents[0].id)
         }
         return ids

@@ -93,9 +93,11 @@ struct PostgresStoreTests {
         defer { Task { try? await PostgresDatabases.drop(url) } }
         let store = try await PostgresStore.open(PostgresLocation(url: url), operationTimeout: .seconds(20))
         let settings = try await store.withConnection { connection in
-            (try await connection.row("SHOW statement_timeout", logger: store.logger)?.get("statement_timeout", as: String.self),
-             try await connection.row("SHOW idle_in_transaction_session_timeout", logger: store.logger)?
-                .get("idle_in_transaction_session_timeout", as: String.self))
+            (
+                try await connection.row("SHOW statement_timeout", logger: store.logger)?.get("statement_timeout", as: String.self),
+                try await connection.row("SHOW idle_in_transaction_session_timeout", logger: store.logger)?
+                    .get("idle_in_transaction_session_timeout", as: String.self)
+            )
         }
         #expect(settings.0 == "20s")
         #expect(settings.1 == "40s")

@@ -10,10 +10,14 @@ struct Indexer {
     /// Records a document and processes it with `text` as its extracted text.
     @discardableResult
     func indexed(_ filename: String, _ text: String, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
-        let receipt = try await store.record(NewUpload(knowledgeBase: knowledgeBase, fields: [], documents: [
-            NewDocument(fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: "text/plain",
-                        charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64)),
-        ]))
+        let receipt = try await store.record(
+            NewUpload(
+                knowledgeBase: knowledgeBase, fields: [],
+                documents: [
+                    NewDocument(
+                        fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: "text/plain",
+                        charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64))
+                ]))
         let job = try #require(try await store.claim(worker: "test", lease: .seconds(60)))
         try await store.complete(job, chunks: chunker.chunks(of: text), note: nil)
         return receipt.documents[0].id

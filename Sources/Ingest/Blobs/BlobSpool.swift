@@ -2,11 +2,11 @@ public import Crypto
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The local directory (`ROOT/tmp/`) every upload is written to as it arrives, before a

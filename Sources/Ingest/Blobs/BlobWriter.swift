@@ -2,22 +2,22 @@ import CIngestShims
 public import Crypto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 #if canImport(Glibc)
-private let systemWrite = Glibc.write
-private let systemClose = Glibc.close
+    private let systemWrite = Glibc.write
+    private let systemClose = Glibc.close
 #elseif canImport(Musl)
-private let systemWrite = Musl.write
-private let systemClose = Musl.close
+    private let systemWrite = Musl.write
+    private let systemClose = Musl.close
 #elseif canImport(Darwin)
-private let systemWrite = Darwin.write
-private let systemClose = Darwin.close
+    private let systemWrite = Darwin.write
+    private let systemClose = Darwin.close
 #endif
 
 /// A blob as stored: its digest and size.
@@ -182,9 +182,10 @@ public final class BlobWriter {
     private func reportSegments(to observer: any BlobWriteObserver, segmentSize: Int) {
         while segmentsReported < segmentDigests.count {
             let start = segmentsReported * segmentSize
-            observer.segmentWritten(BlobSegment(
-                index: segmentsReported, range: start..<start + segmentSize, sha256: segmentDigests[segmentsReported],
-                path: temporaryPath))
+            observer.segmentWritten(
+                BlobSegment(
+                    index: segmentsReported, range: start..<start + segmentSize, sha256: segmentDigests[segmentsReported],
+                    path: temporaryPath))
             segmentsReported += 1
         }
     }

@@ -2,11 +2,11 @@ import Dispatch
 import MultipartNIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension DirectoryBlobStore {
@@ -39,9 +39,9 @@ extension DirectoryBlobStore {
                 var info = stat()
                 guard stat(path(of: digest), &info) == 0 else { return nil }
                 #if os(Linux)
-                return BlobListing(sha256: digest, storedAt: Int(info.st_mtim.tv_sec))
+                    return BlobListing(sha256: digest, storedAt: Int(info.st_mtim.tv_sec))
                 #else
-                return BlobListing(sha256: digest, storedAt: Int(info.st_mtimespec.tv_sec))
+                    return BlobListing(sha256: digest, storedAt: Int(info.st_mtimespec.tv_sec))
                 #endif
             }
         }

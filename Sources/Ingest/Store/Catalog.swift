@@ -1,4 +1,3 @@
-
 /// Where uploads and their documents are recorded.
 public protocol Catalog: Sendable {
     /// Records `upload`, its documents, a queued job for each and their first status events, in

@@ -1,4 +1,3 @@
-
 /// `Idempotency-Key`s (IETF httpapi draft semantics): the first request with a key claims it and
 /// completes it in the transaction that records its upload; a retry finds the upload's id and
 /// answers from the catalog.

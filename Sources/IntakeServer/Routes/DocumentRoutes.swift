@@ -122,9 +122,10 @@ struct DocumentRoutes {
     /// `attachment` with an ASCII fallback `filename` and the exact name as RFC 8187 `filename*`:
     /// the client's string never reaches the header unescaped.
     static func attachment(filename: String) -> String {
-        let fallback = String(filename.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" && scalar.value != 0x7F ? Character(scalar) : "_"
-        })
+        let fallback = String(
+            filename.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" && scalar.value != 0x7F ? Character(scalar) : "_"
+            })
         var encoded = ""
         for byte in filename.utf8 {
             if byte.isASCIIAlphanumeric || "!#$&+-.^_`|~".utf8.contains(byte) {

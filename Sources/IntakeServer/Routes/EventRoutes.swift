@@ -22,7 +22,8 @@ struct EventRoutes {
         router.get("events") { request, context in
             // The key's knowledge base; without keys, `?knowledge_base=` narrows the stream to one, as
             // it narrows GET /documents (the page shows one knowledge base at a time).
-            let shown = request.uri.queryParameters.get("knowledge_base") == nil
+            let shown =
+                request.uri.queryParameters.get("knowledge_base") == nil
                 ? context.knowledgeBase : try UploadRoutes.knowledgeBase(request, key: context.knowledgeBase)
             return try await events(request, key: context.knowledgeBase, knowledgeBase: shown)
         }
@@ -49,10 +50,11 @@ struct EventRoutes {
         do {
             try hub.open(key: key)
         } catch {
-            let limit = switch error {
-            case .tooManyStreams(let limit): "\(limit) event streams are open, the most this server holds"
-            case .tooManyStreamsForKey(let limit): "\(limit) event streams are open for this key, the most one key may hold"
-            }
+            let limit =
+                switch error {
+                case .tooManyStreams(let limit): "\(limit) event streams are open, the most this server holds"
+                case .tooManyStreamsForKey(let limit): "\(limit) event streams are open for this key, the most one key may hold"
+                }
             var refusal = APIError(.serviceUnavailable, code: "too_many_streams", message: "\(limit); close one or retry later")
             refusal.extraHeaders = [.retryAfter: "30"]
             throw refusal
@@ -93,10 +95,12 @@ struct EventRoutes {
             withExtendedLifetime(stream) {}
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [
-            .contentType: "text/event-stream; charset=utf-8",
-            .cacheControl: "no-store",
-        ], body: body)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8",
+                .cacheControl: "no-store",
+            ], body: body)
     }
 }
 

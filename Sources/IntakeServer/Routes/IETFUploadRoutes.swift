@@ -85,16 +85,19 @@ struct IETFUploadRoutes {
             let location = "/files/\(upload.id)"
             // Only a client of this interop version may be sent 104 (the draft's rule).
             if request.headers[Self.interopField] == "\(Self.interopVersion)" {
-                await context.sendInterim(HTTPResponse(
-                    status: HTTPResponse.Status(code: 104, reasonPhrase: "Upload Resumption Supported"),
-                    headerFields: [.location: location, Self.interopField: "\(Self.interopVersion)", Self.limitField: limits(of: upload)]))
+                await context.sendInterim(
+                    HTTPResponse(
+                        status: HTTPResponse.Status(code: 104, reasonPhrase: "Upload Resumption Supported"),
+                        headerFields: [.location: location, Self.interopField: "\(Self.interopVersion)", Self.limitField: limits(of: upload)]))
             }
             let append = ResumableUploads.Append(offset: 0, length: length, completes: completes, completesOnlyWhenSaid: true)
             switch try await uploads.append(upload, append, request, context) {
             case .appended(let now):
-                return Response(status: .created, headers: [
-                    .location: location, Self.completeField: "?0", Self.offsetField: "\(now.offset)", Self.limitField: limits(of: now),
-                ])
+                return Response(
+                    status: .created,
+                    headers: [
+                        .location: location, Self.completeField: "?0", Self.offsetField: "\(now.offset)", Self.limitField: limits(of: now),
+                    ])
             case .completed(let receipt):
                 return Self.completed(receipt)
             }
@@ -182,7 +185,7 @@ struct IETFUploadRoutes {
     /// A non-negative Structured Field Integer (at most 15 digits; parameters ignored), or nil.
     static func integer(_ value: String?) -> Int64? {
         guard let text = value?.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces),
-              (1...15).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            (1...15).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
         else { return nil }
         return Int64(text)
     }

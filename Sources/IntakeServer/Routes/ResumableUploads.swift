@@ -59,7 +59,7 @@ struct ResumableUploads: Sendable {
     func owned(_ context: IntakeRequestContext) async throws -> ResumableUpload {
         let id = try context.parameters.require("id")
         guard ResumableFiles.isValid(id), let upload = try await service.database.resumableUpload(id: id),
-              context.knowledgeBase == nil || context.knowledgeBase == upload.knowledgeBase
+            context.knowledgeBase == nil || context.knowledgeBase == upload.knowledgeBase
         else { throw APIError.notFound("upload \(id)") }
         // Past its expiry an upload is gone, swept or not.
         guard upload.expiresAt > service.configuration.clock.now else { throw APIError.notFound("upload \(id)") }
@@ -168,10 +168,11 @@ struct ResumableUploads: Sendable {
             throw AfterTheBody(APIError.notFound("upload \(upload.id)"))
         }
         if let conflict = appended.failure as? ResumableUploadConflict {
-            throw AfterTheBody(APIError(
-                .conflict, code: "append_in_progress",
-                message: "this request stalled past its hold on the upload and another took it; ask HEAD for the offset (it had \(conflict.offset))",
-                closesConnection: true))
+            throw AfterTheBody(
+                APIError(
+                    .conflict, code: "append_in_progress",
+                    message: "this request stalled past its hold on the upload and another took it; ask HEAD for the offset (it had \(conflict.offset))",
+                    closesConnection: true))
         }
         // A piece whose checksum is not the one sent is dropped whole (460): the offset stays.
         if let checksum = append.checksum, appended.failure == nil, appended.digest != checksum.digest {
@@ -188,9 +189,10 @@ struct ResumableUploads: Sendable {
         if append.completes && bodyEnded {
             if let total, total != appended.offset {
                 await release()
-                throw AfterTheBody(APIError(
-                    .badRequest, code: "inconsistent_length",
-                    message: "the upload's length is \(total) bytes, but it ends at \(appended.offset)", closesConnection: false))
+                throw AfterTheBody(
+                    APIError(
+                        .badRequest, code: "inconsistent_length",
+                        message: "the upload's length is \(total) bytes, but it ends at \(appended.offset)", closesConnection: false))
             }
             length = appended.offset
         }

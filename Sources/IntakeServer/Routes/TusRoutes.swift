@@ -92,14 +92,18 @@ struct TusRoutes {
     private func append(_ upload: ResumableUpload, _ append: ResumableUploads.Append, _ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         switch try await uploads.append(upload, append, request, context) {
         case .appended(let now):
-            return Response(status: .noContent, headers: Self.tus([
-                HTTPField.Name("Upload-Offset")!: "\(now.offset)", HTTPField.Name("Upload-Expires")!: Self.httpDate(now.expiresAt),
-            ]))
+            return Response(
+                status: .noContent,
+                headers: Self.tus([
+                    HTTPField.Name("Upload-Offset")!: "\(now.offset)", HTTPField.Name("Upload-Expires")!: Self.httpDate(now.expiresAt),
+                ]))
         case .completed(let receipt):
             let size = receipt.documents.reduce(Int64(0)) { $0 + Int64($1.size) }
-            return Response(status: .noContent, headers: Self.tus([
-                HTTPField.Name("Upload-Offset")!: "\(size)", .location: "/uploads/\(receipt.id)",
-            ]))
+            return Response(
+                status: .noContent,
+                headers: Self.tus([
+                    HTTPField.Name("Upload-Offset")!: "\(size)", .location: "/uploads/\(receipt.id)",
+                ]))
         }
     }
 
@@ -158,7 +162,7 @@ struct TusRoutes {
         guard let header = request.headers[HTTPField.Name("Upload-Checksum")!] else { return nil }
         let pieces = header.split(separator: " ", maxSplits: 1)
         guard pieces.count == 2, let algorithm = ResumableFiles.ChecksumAlgorithm(rawValue: pieces[0].lowercased()),
-              let digest = Data(base64Encoded: String(pieces[1]))
+            let digest = Data(base64Encoded: String(pieces[1]))
         else {
             throw APIError(.badRequest, code: "invalid_checksum", message: "Upload-Checksum must be sha1 or sha256 and a base64 digest", closesConnection: true)
         }

@@ -23,7 +23,7 @@ struct UploadRoutes {
         router.get("uploads/:id") { _, context in
             let id = try context.parameters.require("id")
             guard let receipt = try await service.database.upload(id: id),
-                  context.knowledgeBase == nil || context.knowledgeBase == receipt.knowledgeBase
+                context.knowledgeBase == nil || context.knowledgeBase == receipt.knowledgeBase
             else { throw APIError.notFound("upload \(id)") }
             return try jsonResponse(.ok, APIModels.Upload(receipt))
         }
@@ -33,7 +33,7 @@ struct UploadRoutes {
     /// upload is durable and queued.
     private func create(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         guard let contentType = request.headers[.contentType],
-              contentType.lowercased().hasPrefix("multipart/form-data")
+            contentType.lowercased().hasPrefix("multipart/form-data")
         else {
             throw APIError(.unsupportedMediaType, code: "not_multipart", message: "POST /uploads takes a multipart/form-data body (curl -F)", closesConnection: true)
         }

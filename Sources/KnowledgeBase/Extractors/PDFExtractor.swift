@@ -2,9 +2,9 @@ import Foundation
 import Ingest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// PDF, through `pdftotext` from poppler-utils, run as a ``ChildProcess``: a clean signal mask,

@@ -1,7 +1,7 @@
 import Ingest
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// XML: the text content of its elements, a line per element that holds text.

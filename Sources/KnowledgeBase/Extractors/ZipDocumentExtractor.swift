@@ -39,30 +39,41 @@ public struct ZipDocumentExtractor: DocumentProcessor {
         var text = TextBudget(limit: document.maximumTextBytes)
         switch document.record.detectedType {
         case Self.docx:
-            text.add(try XMLText.collect(try reader.data("word/document.xml"), rules: .init(
-                textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"]),
-                maximumTextBytes: text.remaining))
+            text.add(
+                try XMLText.collect(
+                    try reader.data("word/document.xml"),
+                    rules: .init(
+                        textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"]),
+                    maximumTextBytes: text.remaining))
         case Self.xlsx:
             if let shared = try reader.optionalData("xl/sharedStrings.xml") {
                 text.add(try XMLText.collect(shared, rules: .init(textElements: ["t"], paragraphElements: ["si"]), maximumTextBytes: text.remaining))
             }
             for sheet in reader.members(under: "xl/worksheets/sheet", suffix: ".xml") where !text.isFull {
-                text.add(try XMLText.collect(try reader.data(sheet), rules: .init(textElements: ["t"], paragraphElements: ["is"]),
-                                             maximumTextBytes: text.remaining))
+                text.add(
+                    try XMLText.collect(
+                        try reader.data(sheet), rules: .init(textElements: ["t"], paragraphElements: ["is"]),
+                        maximumTextBytes: text.remaining))
             }
         case Self.pptx:
             for slide in reader.members(under: "ppt/slides/slide", suffix: ".xml") where !text.isFull {
-                text.add(try XMLText.collect(try reader.data(slide), rules: .init(
-                    textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"]), maximumTextBytes: text.remaining))
+                text.add(
+                    try XMLText.collect(
+                        try reader.data(slide),
+                        rules: .init(
+                            textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"]), maximumTextBytes: text.remaining))
             }
         case Self.epub:
             for chapter in try EPUBPackage(reader: reader).chapters where !text.isFull {
                 text.add(HTMLExtractor.text(ofHTML: String(decoding: try reader.data(chapter), as: UTF8.self)))
             }
         default:  // OpenDocument
-            text.add(try XMLText.collect(try reader.data("content.xml"), rules: .init(
-                textElements: ["text:p", "text:h", "text:span", "text:a"], paragraphElements: ["text:p", "text:h"],
-                lineBreakElements: ["text:line-break"], tabElements: ["text:tab"]), maximumTextBytes: text.remaining))
+            text.add(
+                try XMLText.collect(
+                    try reader.data("content.xml"),
+                    rules: .init(
+                        textElements: ["text:p", "text:h", "text:span", "text:a"], paragraphElements: ["text:p", "text:h"],
+                        lineBreakElements: ["text:line-break"], tabElements: ["text:tab"]), maximumTextBytes: text.remaining))
         }
         return ExtractedText(text: text.text, isTruncated: text.isFull)
     }
@@ -168,7 +179,8 @@ final class MemberReader {
     func members(under prefix: String, suffix: String) -> [String] {
         index.keys.compactMap { path -> (Int, String)? in
             guard path.hasPrefix(prefix), path.hasSuffix(suffix),
-                  let number = Int(path.dropFirst(prefix.count).dropLast(suffix.count)) else { return nil }
+                let number = Int(path.dropFirst(prefix.count).dropLast(suffix.count))
+            else { return nil }
             return (number, path)
         }.sorted { $0.0 < $1.0 }.map(\.1)
     }

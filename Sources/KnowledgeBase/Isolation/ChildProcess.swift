@@ -3,9 +3,9 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A program run as a child process under bounds: a clean signal mask, optionally a process group
@@ -197,10 +197,11 @@ public struct ChildProcess: Sendable {
         while open.output || open.error || (!exited && exitWatch >= 0) {
             var waitUntil = deadlineInstant
             if let drainBy { waitUntil = min(waitUntil ?? drainBy, drainBy) }
-            let timeout: Int32 = waitUntil.map { until in
-                let remaining = until - ContinuousClock.now
-                return remaining <= .zero ? 0 : Int32(min(remaining / .milliseconds(1) + 1, 60_000))
-            } ?? -1
+            let timeout: Int32 =
+                waitUntil.map { until in
+                    let remaining = until - ContinuousClock.now
+                    return remaining <= .zero ? 0 : Int32(min(remaining / .milliseconds(1) + 1, 60_000))
+                } ?? -1
             var fds = [
                 pollfd(fd: open.output ? output : -1, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: open.error ? error : -1, events: Int16(POLLIN), revents: 0),
@@ -254,7 +255,8 @@ public struct ChildProcess: Sendable {
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         outcome.ending = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
         outcome.peakMemoryBytes = Int(usage.ru_maxrss) * 1024
-        outcome.cpuTime = .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        outcome.cpuTime =
+            .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
         return outcome
     }

@@ -2,9 +2,9 @@ import Foundation
 import Ingest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The child side of ``IsolatedExtractor``: bounds itself (`RLIMIT_CPU`, `RLIMIT_AS`, no core
@@ -82,8 +82,8 @@ public enum ExtractionChild {
 /// This process's virtual memory size (`VmSize` in `/proc/self/status`), or 0 where unknown.
 private func reservedAddressSpace() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }),
-          let kibibytes = Int(line.dropFirst("VmSize:".count).trimmingCharacters(in: .whitespaces).dropLast(3).trimmingCharacters(in: .whitespaces))
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }),
+        let kibibytes = Int(line.dropFirst("VmSize:".count).trimmingCharacters(in: .whitespaces).dropLast(3).trimmingCharacters(in: .whitespaces))
     else { return 0 }
     return kibibytes * 1024
 }

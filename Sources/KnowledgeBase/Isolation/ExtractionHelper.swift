@@ -15,7 +15,8 @@ public struct ExtractionHelper: Sendable, Hashable {
     /// This very program run with `arguments` (`/proc/self/exe`, resolved once, so that a binary
     /// replaced on disk while the server runs is not picked up half-way).
     public static func currentExecutable(arguments: [String] = ["extract"]) -> ExtractionHelper {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let path =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         return ExtractionHelper(executable: path, arguments: arguments)
     }

@@ -2,9 +2,9 @@ import Foundation
 import Ingest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Extracts each document in a child process (``ExtractionHelper``, run through
@@ -58,7 +58,7 @@ public struct IsolatedExtractor: DocumentProcessor {
         switch outcome.ending {
         case .exited(ExtractionExit.success):
             guard let newline = outcome.output.firstIndex(of: 0x0A),
-                  let header = try? JSONDecoder().decode(ExtractionHeader.self, from: Data(outcome.output[..<newline]))
+                let header = try? JSONDecoder().decode(ExtractionHeader.self, from: Data(outcome.output[..<newline]))
             else { throw ProcessingError("text extraction answered something unreadable") }
             let text = String(decoding: outcome.output[(newline + 1)...], as: UTF8.self)
             return ExtractedText(text: text, note: header.note, isTruncated: header.isTruncated)

@@ -2,7 +2,7 @@ import ArgumentParser
 import KnowledgeBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `intake extract`: the child side of isolated text extraction, started by `serve` and `worker`

@@ -9,9 +9,9 @@ import Logging
 import UnixSignals
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `intake ingest`: uploads folders of documents, each file as its own upload, so that a re-run
@@ -64,7 +64,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("piece-size"), help: ArgumentHelp("The size of each piece of a file sent in pieces.", valueName: "size"))
     var pieceSize = ByteSize(bytes: 16 << 20)
 
-    @Option(name: .customLong("resume-dir"), help: ArgumentHelp("Where the upload URLs of files sent in pieces are kept between runs (default: $XDG_STATE_HOME/intake/uploads, else ~/.local/state/intake/uploads).", valueName: "path"))
+    @Option(
+        name: .customLong("resume-dir"),
+        help: ArgumentHelp("Where the upload URLs of files sent in pieces are kept between runs (default: $XDG_STATE_HOME/intake/uploads, else ~/.local/state/intake/uploads).", valueName: "path"))
     var resumeDirectory: String?
 
     @Option(name: .customLong("limit-rate"), help: ArgumentHelp("Send no more than this many bytes a second, all uploads together; e.g. 10MiB.", valueName: "size"))
@@ -126,7 +128,8 @@ struct IngestCommand: AsyncParsableCommand {
             let client = RemoteTarget.makeClient(connections: concurrency)
             let journal = try ResumableUploadJournal(directory: resumeDirectory ?? ResumableUploadJournal.defaultDirectory)
             let resumable = ResumableSending(threshold: resumableAbove.bytes, pieceSize: pieceSize.bytes, journal: journal)
-            let target = RemoteTarget(server: url, apiKey: apiKey, knowledgeBase: destination.knowledgeBase, resumable: resumable,
+            let target = RemoteTarget(
+                server: url, apiKey: apiKey, knowledgeBase: destination.knowledgeBase, resumable: resumable,
                 rateLimit: limitRate.map { RateLimit(bytesPerSecond: $0.bytes) }, client: client)
             summary = await runInterruptibly(ingest, tree: tree, target: target, sent: sent, display: display)
             try await client.shutdown()

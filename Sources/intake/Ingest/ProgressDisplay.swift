@@ -70,7 +70,8 @@ actor ProgressDisplay {
         case .json:
             Self.write(Self.json(summary, sent: sent.value) + "\n", to: .standardOutput)
         case .plain, .live:
-            var text = "\(summary.files) files: \(summary.uploaded) uploaded (\(Self.megabytes(summary.bytesUploaded))), \(summary.skipped) skipped, \(summary.failed) failed in \(String(format: "%.1f", summary.seconds)) s"
+            var text =
+                "\(summary.files) files: \(summary.uploaded) uploaded (\(Self.megabytes(summary.bytesUploaded))), \(summary.skipped) skipped, \(summary.failed) failed in \(String(format: "%.1f", summary.seconds)) s"
             if summary.interrupted { text += "; interrupted, \(summary.notStarted) not started (run again to resume)" }
             text += "\n"
             for failure in summary.failures { text += "  failed: \(failure.path): \(failure.error ?? "unknown error")\n" }
@@ -108,18 +109,23 @@ actor ProgressDisplay {
 
     static func json(_ summary: IngestSummary, sent: Int64) -> String {
         let failures = summary.failures.map { JSONText.object([("path", JSONText.string($0.path)), ("error", JSONText.optionalString($0.error))]) }
-        return JSONText.object([("summary", JSONText.object([
-            ("files", "\(summary.files)"),
-            ("uploaded", "\(summary.uploaded)"),
-            ("skipped", "\(summary.skipped)"),
-            ("failed", "\(summary.failed)"),
-            ("bytes_uploaded", "\(summary.bytesUploaded)"),
-            ("bytes_sent", "\(sent)"),
-            ("seconds", String(format: "%.3f", summary.seconds)),
-            ("interrupted", summary.interrupted ? "true" : "false"),
-            ("not_started", "\(summary.notStarted)"),
-            ("failures", "[" + failures.joined(separator: ",") + "]"),
-        ]))])
+        return JSONText.object([
+            (
+                "summary",
+                JSONText.object([
+                    ("files", "\(summary.files)"),
+                    ("uploaded", "\(summary.uploaded)"),
+                    ("skipped", "\(summary.skipped)"),
+                    ("failed", "\(summary.failed)"),
+                    ("bytes_uploaded", "\(summary.bytesUploaded)"),
+                    ("bytes_sent", "\(sent)"),
+                    ("seconds", String(format: "%.3f", summary.seconds)),
+                    ("interrupted", summary.interrupted ? "true" : "false"),
+                    ("not_started", "\(summary.notStarted)"),
+                    ("failures", "[" + failures.joined(separator: ",") + "]"),
+                ])
+            )
+        ])
     }
 
     private static func megabytes(_ bytes: Int64) -> String {

@@ -2,11 +2,11 @@ import ArgumentParser
 import Multipart
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `intake inspect`: runs the parser alone over a raw request body and prints what it finds.

@@ -67,7 +67,8 @@ struct SearchCommand: AsyncParsableCommand {
     private func remote(_ text: String, server: URL, apiKey: String?) async throws -> Results {
         var components = URLComponents(url: server, resolvingAgainstBaseURL: false)!
         components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + "/search"
-        components.queryItems = [URLQueryItem(name: "q", value: text), URLQueryItem(name: "limit", value: "\(limit)")]
+        components.queryItems =
+            [URLQueryItem(name: "q", value: text), URLQueryItem(name: "limit", value: "\(limit)")]
             + (destination.knowledgeBase.map { [URLQueryItem(name: "knowledge_base", value: $0)] } ?? [])
         var request = HTTPClientRequest(url: components.url!.absoluteString)
         if let key = apiKey {

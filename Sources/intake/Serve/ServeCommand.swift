@@ -42,7 +42,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long a worker's claim on a job holds before another worker, on any node, may take it.", valueName: "seconds"))
     var lease = EnvironmentDefaults.int("INTAKE_LEASE", 60)
 
-    @Option(name: .customLong("webhook"), help: ArgumentHelp("Post each document that ends processed or dead to this URL (default: INTAKE_WEBHOOK), as JSON signed with HMAC-SHA256 (Intake-Signature), retried until accepted.", valueName: "url"))
+    @Option(
+        name: .customLong("webhook"),
+        help: ArgumentHelp(
+            "Post each document that ends processed or dead to this URL (default: INTAKE_WEBHOOK), as JSON signed with HMAC-SHA256 (Intake-Signature), retried until accepted.", valueName: "url"))
     var webhookOption: String?
 
     @Option(name: .customLong("webhook-secret"), help: ArgumentHelp("The secret that signs webhook posts (default: INTAKE_WEBHOOK_SECRET).", valueName: "secret"))
@@ -58,25 +61,40 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection that sends nothing for this many seconds (a stalled upload is cleaned up).", valueName: "seconds"))
     var idleTimeout = EnvironmentDefaults.int("INTAKE_IDLE_TIMEOUT", 60)
 
-    @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
+    @Option(
+        name: .customLong("shutdown-grace"),
+        help: ArgumentHelp("After SIGTERM or SIGINT, give uploads in flight this many seconds to finish; the rest are cancelled and leave nothing behind.", valueName: "seconds"))
     var shutdownGrace = EnvironmentDefaults.int("INTAKE_SHUTDOWN_GRACE", 30)
 
-    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Connections held at once; more are closed as they arrive (default: from the descriptor limit, raised to its hard limit: (limit - 128) / 2, at most 10000).", valueName: "count"))
+    @Option(
+        name: .customLong("max-connections"),
+        help: ArgumentHelp(
+            "Connections held at once; more are closed as they arrive (default: from the descriptor limit, raised to its hard limit: (limit - 128) / 2, at most 10000).", valueName: "count"))
     var maxConnections: Int?
 
-    @Option(name: .customLong("max-resumable-uploads"), help: ArgumentHelp("Uploads sent in pieces (tus, IETF resumable uploads at /files/) open at once in one knowledge base; more are refused with 429 until one ends. In all knowledge bases together: ten times as many.", valueName: "count"))
+    @Option(
+        name: .customLong("max-resumable-uploads"),
+        help: ArgumentHelp(
+            "Uploads sent in pieces (tus, IETF resumable uploads at /files/) open at once in one knowledge base; more are refused with 429 until one ends. In all knowledge bases together: ten times as many.",
+            valueName: "count"))
     var maxResumableUploads = EnvironmentDefaults.int("INTAKE_MAX_RESUMABLE_UPLOADS", 100)
 
-    @Option(name: .customLong("min-upload-rate"), help: ArgumentHelp("Bytes a second a request body must arrive at, averaged over 30 s of the server waiting for it; slower clients are disconnected (0: none).", valueName: "bytes"))
+    @Option(
+        name: .customLong("min-upload-rate"),
+        help: ArgumentHelp("Bytes a second a request body must arrive at, averaged over 30 s of the server waiting for it; slower clients are disconnected (0: none).", valueName: "bytes"))
     var minUploadRate = EnvironmentDefaults.int("INTAKE_MIN_UPLOAD_RATE", 1024)
 
-    @Option(name: .customLong("allowed-host"), help: ArgumentHelp("A host name requests may name in Host, besides loopback's when bound to loopback (repeatable; bound elsewhere without it: any).", valueName: "name"))
+    @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp("A host name requests may name in Host, besides loopback's when bound to loopback (repeatable; bound elsewhere without it: any).", valueName: "name"))
     var allowedHosts: [String] = EnvironmentDefaults.list("INTAKE_ALLOWED_HOSTS")
 
     @Option(name: .customLong("cors-origin"), help: ArgumentHelp("An origin whose web pages may use the API from a browser, e.g. https://app.example.com (repeatable).", valueName: "origin"))
     var corsOrigins: [String] = EnvironmentDefaults.list("INTAKE_CORS_ORIGINS")
 
-    @Option(name: .customLong("metrics-address"), help: ArgumentHelp("Serve /metrics on this loopback HOST:PORT of its own (needed for /metrics once API keys exist: it counts every knowledge base).", valueName: "host:port"))
+    @Option(
+        name: .customLong("metrics-address"),
+        help: ArgumentHelp("Serve /metrics on this loopback HOST:PORT of its own (needed for /metrics once API keys exist: it counts every knowledge base).", valueName: "host:port"))
     var metricsAddress = EnvironmentDefaults.string("INTAKE_METRICS_ADDRESS", "")
 
     @Flag(name: .customLong("allow-anonymous"), help: "Serve a non-loopback address without authentication.")
@@ -130,7 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// `--metrics-address` as host and port ("[::1]:9090" or "127.0.0.1:9090").
     private var parsedMetricsAddress: (host: String, port: Int)? {
         guard let colon = metricsAddress.lastIndex(of: ":"), let port = Int(metricsAddress[metricsAddress.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
+            (1...65535).contains(port)
+        else { return nil }
         let host = metricsAddress[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return host.isEmpty ? nil : (host, port)
     }
@@ -145,7 +164,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.node.lease = .seconds(lease)
         configuration.metricsAddress = parsedMetricsAddress
         let descriptors = ServerConfiguration.raiseDescriptorLimit()
-        configuration.maximumConnections = maxConnections ?? EnvironmentDefaults.int("INTAKE_MAX_CONNECTIONS")
+        configuration.maximumConnections =
+            maxConnections ?? EnvironmentDefaults.int("INTAKE_MAX_CONNECTIONS")
             ?? ServerConfiguration.connectionLimit(forDescriptorLimit: descriptors)
         configuration.minimumUploadRate = minUploadRate
         configuration.resumableUploadLimits = ResumableUploadLimits(perKnowledgeBase: maxResumableUploads, total: maxResumableUploads * 10)

@@ -62,8 +62,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let node = try IntakeNode(configuration: configuration, openBlobs: blobOptions.open) { _ in store }
         defer { Task { await node.blobs.shutdown() } }
         logger.info("intake workers running", metadata: ["workers": "\(workers)", "data-dir": "\(dataDirectory)", "node": "\(configuration.name)", "store": "\(storeOptions.summary)"])
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: node.workers().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: node.workers().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await store.close()
     }

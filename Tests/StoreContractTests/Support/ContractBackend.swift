@@ -124,8 +124,9 @@ enum PostgresDatabases {
 
 /// A document of 10 bytes whose digest is 64 times `sha`.
 func document(_ name: String, sha: Character = "a") -> NewDocument {
-    NewDocument(fieldName: "doc", filename: name, filenameStar: nil, declaredType: "application/pdf",
-                detectedType: "application/pdf", charset: "binary", size: 10, sha256: String(repeating: sha, count: 64))
+    NewDocument(
+        fieldName: "doc", filename: name, filenameStar: nil, declaredType: "application/pdf",
+        detectedType: "application/pdf", charset: "binary", size: 10, sha256: String(repeating: sha, count: 64))
 }
 
 /// CI runs the contract suite on PostgreSQL too: there, a missing server is a failure, not a skip.
