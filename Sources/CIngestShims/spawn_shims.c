@@ -13,7 +13,7 @@
 #endif
 #include "spawn_shims.h"
 
-static int spawn_with_posix_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd,
+static int spawn_with_posix_spawn(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
                                   int stderr_fd, int new_process_group, pid_t *pid) {
     posix_spawnattr_t attributes;
     posix_spawn_file_actions_t actions;
@@ -33,7 +33,10 @@ static int spawn_with_posix_spawn(const char *path, char *const argv[], char *co
     if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &none);
     if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &all);
     if (error == 0 && new_process_group) error = posix_spawnattr_setpgroup(&attributes, 0);
-    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (error == 0) {
+        error = stdin_fd >= 0 ? posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO)
+                              : posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    }
     if (error == 0) error = posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
     if (error == 0) error = posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
@@ -46,8 +49,8 @@ static int spawn_with_posix_spawn(const char *path, char *const argv[], char *co
 }
 
 /// Between fork and exec: only async-signal-safe calls, no allocation.
-static void become_child(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
-                         int new_process_group, pid_t parent, int report_fd) {
+static void become_child(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
+                         int stderr_fd, int new_process_group, pid_t parent, int report_fd) {
     struct sigaction default_action;
     default_action.sa_handler = SIG_DFL;
     default_action.sa_flags = 0;
@@ -60,8 +63,8 @@ static void become_child(const char *path, char *const argv[], char *const envp[
 #endif
     if (getppid() != parent) _exit(127);  // the parent died before the request took hold
     if (new_process_group && setpgid(0, 0) != 0) goto failed;
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0) goto failed;
+    int input_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+    if (input_fd < 0 || dup2(input_fd, STDIN_FILENO) < 0) goto failed;
     if (dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0) goto failed;
 #if defined(__linux__) && defined(SYS_close_range)
     // Every other descriptor closes at exec (the report pipe too, which tells the parent exec worked).
@@ -81,8 +84,8 @@ failed:;
     _exit(127);
 }
 
-static int spawn_with_fork(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
-                           int new_process_group, pid_t *pid) {
+static int spawn_with_fork(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
+                           int stderr_fd, int new_process_group, pid_t *pid) {
     int report[2];
     if (intake_pipe_cloexec(report) != 0) return errno;
     sigset_t all, previous;
@@ -90,7 +93,7 @@ static int spawn_with_fork(const char *path, char *const argv[], char *const env
     pthread_sigmask(SIG_SETMASK, &all, &previous);  // no handler of ours runs in the child
     pid_t parent = getpid();
     pid_t child = fork();
-    if (child == 0) become_child(path, argv, envp, stdout_fd, stderr_fd, new_process_group, parent, report[1]);
+    if (child == 0) become_child(path, argv, envp, stdin_fd, stdout_fd, stderr_fd, new_process_group, parent, report[1]);
     int fork_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(report[1]);
@@ -112,8 +115,13 @@ static int spawn_with_fork(const char *path, char *const argv[], char *const env
 
 int intake_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
                  int new_process_group, int die_with_parent, pid_t *pid) {
-    if (die_with_parent) return spawn_with_fork(path, argv, envp, stdout_fd, stderr_fd, new_process_group, pid);
-    return spawn_with_posix_spawn(path, argv, envp, stdout_fd, stderr_fd, new_process_group, pid);
+    return intake_spawn_with_input(path, argv, envp, -1, stdout_fd, stderr_fd, new_process_group, die_with_parent, pid);
+}
+
+int intake_spawn_with_input(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
+                            int stderr_fd, int new_process_group, int die_with_parent, pid_t *pid) {
+    if (die_with_parent) return spawn_with_fork(path, argv, envp, stdin_fd, stdout_fd, stderr_fd, new_process_group, pid);
+    return spawn_with_posix_spawn(path, argv, envp, stdin_fd, stdout_fd, stderr_fd, new_process_group, pid);
 }
 
 int intake_pipe_cloexec(int fds[2]) {

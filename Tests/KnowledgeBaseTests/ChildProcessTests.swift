@@ -25,6 +25,24 @@ struct ChildProcessTests {
         #expect(masks.count == 2 && masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(masks)")
     }
 
+    @Test(.timeLimit(.minutes(1))) func aChildReadsItsInputAndOneThatDoesNotIsStillHeldToItsDeadline() async throws {
+        // 4 MiB, more than a pipe holds: written beside the reading of the output.
+        let input = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var copy = ChildProcess(executable: "/bin/cat", arguments: [], outputLimit: 8 << 20)
+        copy.input = input
+        let copied = try await copy.run()
+        #expect(copied.ending == .exited(0))
+        #expect(copied.output == input)
+        // A child that never reads its input: killed at its deadline, the writer not left hanging.
+        var stubborn = ChildProcess(executable: "/bin/sleep", arguments: ["1000"], deadline: .milliseconds(200))
+        stubborn.input = input
+        let stopped = try await stubborn.run()
+        #expect(stopped.exceededDeadline)
+        // Without input the child reads an empty standard input.
+        let empty = try await ChildProcess(executable: "/bin/cat", arguments: []).run()
+        #expect(empty.ending == .exited(0) && empty.output.isEmpty)
+    }
+
     @Test func aChildLeadsAProcessGroupOfItsOwn() async throws {
         let outcome = try await ChildProcess(executable: "/bin/sh", arguments: ["-c", "echo $$; ps -o pgid= -p $$"]).run()
         let fields = String(decoding: outcome.output, as: UTF8.self).split(whereSeparator: \.isWhitespace)

@@ -15,6 +15,10 @@
 int intake_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
                  int new_process_group, int die_with_parent, pid_t *pid);
 
+/// ``intake_spawn`` with standard input on `stdin_fd` (when it is 0 or more) instead of `/dev/null`.
+int intake_spawn_with_input(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
+                            int stderr_fd, int new_process_group, int die_with_parent, pid_t *pid);
+
 /// `pipe2(fds, O_CLOEXEC)`: a pipe whose ends no other child inherits. Returns 0, or -1 with errno set.
 int intake_pipe_cloexec(int fds[2]);
 

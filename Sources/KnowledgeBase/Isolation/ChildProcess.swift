@@ -13,6 +13,12 @@ import Synchronization
 /// concurrently with its error output and capped. Supervision (spawning, reading, waiting) runs on
 /// a thread of its own, never on Swift's cooperative pool; cancelling the calling task kills the
 /// child (and its group) at once.
+#if canImport(Glibc)
+    private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+    private let systemWrite = Darwin.write
+#endif
+
 public struct ChildProcess: Sendable {
     /// Where the child stands among process groups.
     public enum ProcessGroup: Sendable, Hashable {
@@ -33,6 +39,9 @@ public struct ChildProcess: Sendable {
     public var outputLimit: Int
     /// The most bytes of standard error kept; the rest is read and dropped.
     public var errorLimit: Int
+    /// Bytes written to the child's standard input (then closed); nil: `/dev/null`. Written from a
+    /// thread of their own, so a child that stops reading them is still held to its deadline.
+    public var input: [UInt8]? = nil
     /// Whether the child gets SIGKILL when the thread supervising it ends, as it does when this
     /// process is killed (Linux): nothing runs on unsupervised, past every bound.
     public var diesWithParent: Bool = true
@@ -148,25 +157,57 @@ public struct ChildProcess: Sendable {
             close(outputPipe[0]); close(outputPipe[1])
             throw LaunchError(executable: executable, errno: code)
         }
+        var inputPipe: [Int32] = [-1, -1]
+        if input != nil, intake_pipe_cloexec(&inputPipe) != 0 {
+            let code = errno
+            close(outputPipe[0]); close(outputPipe[1]); close(errorPipe[0]); close(errorPipe[1])
+            throw LaunchError(executable: executable, errno: code)
+        }
         var pid: pid_t = 0
         let argv = [executable] + arguments
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let spawnError = withCStrings(argv) { argv in
             withCStrings(envp) { envp in
-                intake_spawn(executable, argv, envp, outputPipe[1], errorPipe[1], processGroup == .new ? 1 : 0, diesWithParent ? 1 : 0, &pid)
+                intake_spawn_with_input(
+                    executable, argv, envp, inputPipe[0], outputPipe[1], errorPipe[1], processGroup == .new ? 1 : 0, diesWithParent ? 1 : 0, &pid)
             }
         }
         close(outputPipe[1])
         close(errorPipe[1])
+        if inputPipe[0] >= 0 { close(inputPipe[0]) }
         guard spawnError == 0 else {
             close(outputPipe[0]); close(errorPipe[0])
+            if inputPipe[1] >= 0 { close(inputPipe[1]) }
             throw LaunchError(executable: executable, errno: spawnError)
+        }
+        if let input {
+            let descriptor = inputPipe[1]
+            Thread.detachNewThread { Self.write(input, to: descriptor) }
         }
         let leadsGroup = processGroup == .new
         let wasCancelled = !control.started(pid)
         var outcome = drain(pid: pid, output: outputPipe[0], error: errorPipe[0], control: control, leadsGroup: leadsGroup)
         outcome.wasCancelled = outcome.wasCancelled || wasCancelled
         return outcome
+    }
+
+    /// Writes `bytes` to the pipe `descriptor` and closes it; stops when the reader is gone (the
+    /// SIGPIPE that would bring is blocked on this thread: the write fails with EPIPE instead).
+    private static func write(_ bytes: [UInt8], to descriptor: Int32) {
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            written += count
+        }
     }
 
     /// Reads both pipes until they close, enforcing the deadline and the output limit; then reaps.
