@@ -80,7 +80,8 @@ public struct ProcessorRegistry: Sendable {
     }
 
     /// The built-in processors, run in this process: text and Markdown, HTML, CSV, JSON, XML, PDF
-    /// (pdftotext), Office Open XML, OpenDocument and EPUB, and images (no text). A server should
+    /// (pdftotext; pages without text through OCR), Office Open XML, OpenDocument and EPUB, and
+    /// images (OCR). A server should
     /// not run them on untrusted documents in its own process: see ``isolated(helper:limits:)``.
     public static let builtIn = builtIn(limits: ExtractionLimits())
 
@@ -90,7 +91,8 @@ public struct ProcessorRegistry: Sendable {
         ProcessorRegistry(processors: [
             HTMLExtractor(), CSVExtractor(), JSONExtractor(),
             ZipDocumentExtractor(maximumMemberBytes: limits.memberBytes, maximumInflatedBytes: limits.inflatedBytes),
-            XMLExtractor(), PDFExtractor(timeout: limits.wallClock, limits: limits), PlainTextExtractor(), ImageProcessor(),
+            XMLExtractor(), PDFExtractor(timeout: limits.wallClock, limits: limits, ocr: limits.ocr), PlainTextExtractor(),
+            ImageProcessor(ocr: limits.ocr, limits: limits),
         ])
     }
 

@@ -24,6 +24,23 @@ struct IsolatedExtractionTests {
         #expect(try await pipeline.store.chunks(documentID: id).map(\.text) == ["Sample\n\n" + sampleSentence])
     }
 
+    @Test(.enabled(if: ocrToolsAreInstalled), .timeLimit(.minutes(2)))
+    func aScannedPDFIsReadByOCRInTheBoundedChild() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let scans = try ScannedFixtures()
+        defer { scans.remove() }
+        // The child writes no file (RLIMIT_FSIZE 0): the page goes from pdftoppm to tesseract through a pipe.
+        let scanned = try Data(contentsOf: URL(fileURLWithPath: try scans.scannedPDF(of: "multipage.pdf")))
+        let id = try await pipeline.upload("scanned.pdf", data: [UInt8](scanned))
+        #expect(try await isolatedWorker(pipeline).processNext())
+        let document = try #require(try await pipeline.store.document(id: id))
+        #expect(document.status == .processed, "\(document.error ?? "")")
+        #expect(document.note == "pages 1, 2, 3 read by OCR (eng)")
+        let text = try await pipeline.store.chunks(documentID: id).map(\.text).joined(separator: "\n")
+        #expect(text.contains("second page covers chunking"), "\(text)")
+    }
+
     @Test(.enabled(if: pdftotextIsInstalled), .timeLimit(.minutes(2)))
     func aPDFWithMoreTextThanTheLimitIsIndexedUpToTheLimitInsteadOfHanging() async throws {
         let pipeline = try Pipeline()

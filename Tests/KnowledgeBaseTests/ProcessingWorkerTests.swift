@@ -91,14 +91,18 @@ struct ProcessingWorkerTests {
         #expect(states == [.queued, .processing, .processed])
     }
 
-    @Test func anImageIsProcessedWithNoPassagesAndANote() async throws {
+    @Test func anImageWithoutTextIsProcessedWithNoPassagesAndANoteOrFailsNamingTesseract() async throws {
         let pipeline = try Pipeline()
         defer { pipeline.remove() }
         let id = try await pipeline.upload("sample.png")
         #expect(try await pipeline.worker("w1").processNext())
         let document = try #require(try await pipeline.store.document(id: id))
-        #expect(document.status == .processed)
-        #expect(document.note == "image/png has no text to extract (images are not read by OCR)")
+        if isInstalled("tesseract") {
+            #expect(document.status == .processed)
+            #expect(document.note == "OCR found no text in the image")
+        } else {
+            #expect(document.error?.contains("apt-get install tesseract-ocr") == true, "\(document.error ?? "")")
+        }
         #expect(try await pipeline.store.chunks(documentID: id).isEmpty)
     }
 

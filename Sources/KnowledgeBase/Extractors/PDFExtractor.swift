@@ -11,6 +11,12 @@ import Ingest
 /// a deadline after which it is killed, its output read as it comes and no more than the text
 /// limit kept (past it the process is stopped and the text marked truncated). Pages become
 /// paragraphs. Without pdftotext the job fails saying so.
+///
+/// A page whose text layer is empty or nearly so (a scan) is rendered with `pdftoppm` and read by
+/// Tesseract (``OCRSettings``), each page held to its own time limit: a page past it is skipped
+/// with a note, and pages left when the document's time is nearly spent are skipped with a note
+/// too, so a long scan gives what could be read instead of failing. Without Tesseract such pages
+/// stay empty and the note names the package to install.
 public struct PDFExtractor: DocumentProcessor {
     /// How long one PDF may take.
     public var timeout: Duration
@@ -19,18 +25,31 @@ public struct PDFExtractor: DocumentProcessor {
     /// The bounds pdftotext inherits when it runs inside an ``IsolatedExtractor``'s child (for
     /// the messages that name them); nil: none known.
     public var limits: ExtractionLimits?
+    /// How pages without text are read.
+    public var ocr: OCRSettings
+    /// The tesseract to run; nil: the first on PATH.
+    public var tesseractPath: String?
 
-    public init(timeout: Duration = .seconds(120), toolPath: String? = nil, limits: ExtractionLimits? = nil) {
+    public init(
+        timeout: Duration = .seconds(120), toolPath: String? = nil, limits: ExtractionLimits? = nil, ocr: OCRSettings = OCRSettings(),
+        tesseractPath: String? = nil
+    ) {
         self.timeout = timeout
         self.toolPath = toolPath
         self.limits = limits
+        self.ocr = ocr
+        self.tesseractPath = tesseractPath
     }
+
+    /// A page with fewer letters and digits than this in its text layer is taken for a scan.
+    static let scannedPageCharacters = 16
 
     public func handles(detectedType: String) -> Bool {
         detectedType == "application/pdf"
     }
 
     public func extract(_ document: ProcessingInput) async throws -> ExtractedText {
+        let start = ContinuousClock.now
         guard let tool = toolPath.map({ FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }) ?? Self.pdftotext else {
             throw ProcessingError("PDF text extraction needs pdftotext, which is not installed (Debian: apt-get install poppler-utils)")
         }
@@ -57,12 +76,59 @@ public struct PDFExtractor: DocumentProcessor {
         case .exited(let status):
             throw ProcessingError("pdftotext exited with status \(status)\(Self.detail(outcome))")
         }
-        let text = String(decoding: outcome.output, as: UTF8.self)
-            .split(separator: "\u{0C}", omittingEmptySubsequences: true)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty }
-            .joined(separator: "\n\n")
-        return ExtractedText(text: text, isTruncated: isTruncated)
+        // pdftotext ends every page with a form feed: page N is the N-th piece.
+        var pages = String(decoding: outcome.output, as: UTF8.self).split(separator: "\u{0C}", omittingEmptySubsequences: false).map(String.init)
+        if pages.last?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { pages.removeLast() }
+        var notes: [String] = []
+        if ocr.isEnabled && !isTruncated {
+            notes = try await readScannedPages(&pages, of: document, startedAt: start)
+        }
+        let text = pages.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.joined(separator: "\n\n")
+        return ExtractedText(text: text, note: notes.isEmpty ? nil : notes.joined(separator: "; "), isTruncated: isTruncated)
+    }
+
+    /// Reads with OCR the pages whose text layer is (nearly) empty, in place; returns notes on
+    /// what was read and what was skipped.
+    private func readScannedPages(_ pages: inout [String], of document: ProcessingInput, startedAt start: ContinuousClock.Instant) async throws -> [String] {
+        let scanned = pages.indices.filter { index in
+            pages[index].unicodeScalars.lazy.filter { CharacterSet.alphanumerics.contains($0) }.count < Self.scannedPageCharacters
+        }
+        guard !scanned.isEmpty else { return [] }
+        let reader = OCRReader(settings: ocr, limits: limits, tesseractPath: tesseractPath)
+        guard reader.tesseract != nil else {
+            return ["\(scanned.count) page(s) without a text layer were not read: OCR needs tesseract (Debian: apt-get install tesseract-ocr tesseract-ocr-eng)"]
+        }
+        var read: [Int] = []
+        var timedOut: [Int] = []
+        var notReached: [Int] = []
+        var textBytes = pages.reduce(0) { $0 + $1.utf8.count }
+        for index in scanned {
+            // A page is begun only if it can end within the document's time, with room to spare.
+            guard ContinuousClock.now - start + ocr.pageTimeout + .seconds(5) <= timeout, textBytes < document.maximumTextBytes else {
+                notReached.append(index + 1)
+                continue
+            }
+            switch try await reader.readPage(index + 1, ofPDFAt: document.path, outputLimit: document.maximumTextBytes - textBytes) {
+            case .timedOut:
+                timedOut.append(index + 1)
+            case .text(let text):
+                pages[index] = text
+                textBytes += text.utf8.count
+                read.append(index + 1)
+            }
+        }
+        var notes: [String] = []
+        if !read.isEmpty { notes.append("\(Self.pageList(read)) read by OCR (\(ocr.languages))") }
+        if !timedOut.isEmpty { notes.append("\(Self.pageList(timedOut)) skipped: OCR took longer than \(ocr.pageTimeout)") }
+        if !notReached.isEmpty { notes.append("\(Self.pageList(notReached)) not read by OCR: the document's time or text limit was reached") }
+        return notes
+    }
+
+    /// `page 3`, `pages 1, 2, 5`, or `pages 1–40` for a run of 5 or more.
+    static func pageList(_ pages: [Int]) -> String {
+        guard pages.count > 1 else { return "page \(pages.first ?? 0)" }
+        if pages.count >= 5, pages.last! - pages.first! == pages.count - 1 { return "pages \(pages.first!)–\(pages.last!)" }
+        return "pages " + pages.map(String.init).joined(separator: ", ")
     }
 
     private static func detail(_ outcome: ChildProcess.Outcome) -> String {

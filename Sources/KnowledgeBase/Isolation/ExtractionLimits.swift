@@ -23,6 +23,10 @@ public struct ExtractionLimits: Sendable, Hashable, Codable {
     public var memberBytes: Int = 64 << 20
     /// The most bytes all members read from one archive may inflate to together (default 256 MiB).
     public var inflatedBytes: Int = 256 << 20
+    /// How images and scanned PDF pages are read (not a bound: it travels with the bounds to the
+    /// extraction process). Each OCR call has its own time limit; the programs inherit the CPU
+    /// and memory bounds.
+    public var ocr = OCRSettings()
 
     public init() {}
 

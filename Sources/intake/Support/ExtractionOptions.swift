@@ -16,7 +16,19 @@ struct ExtractionOptions: ParsableArguments {
     @Option(name: .customLong("extract-inflated"), help: ArgumentHelp("MiB all members of one archive (DOCX, XLSX, EPUB, …) may inflate to together.", valueName: "MiB"))
     var inflatedMiB = EnvironmentDefaults.int("INTAKE_EXTRACT_INFLATED", 256)
 
+    @Option(name: .customLong("ocr"), help: ArgumentHelp("Read text in images and in PDF pages without a text layer with Tesseract: on or off.", valueName: "on|off"))
+    var ocr = EnvironmentDefaults.optionalString("INTAKE_OCR") ?? "on"
+
+    @Option(name: .customLong("ocr-languages"), help: ArgumentHelp("Tesseract's languages, e.g. eng+deu (each needs its package: tesseract-ocr-deu).", valueName: "languages"))
+    var ocrLanguages = EnvironmentDefaults.optionalString("INTAKE_OCR_LANGUAGES") ?? "eng"
+
+    @Option(name: .customLong("ocr-page-timeout"), help: ArgumentHelp("Seconds reading one image or PDF page may take; a page past it is skipped with a note.", valueName: "seconds"))
+    var ocrPageTimeout = EnvironmentDefaults.int("INTAKE_OCR_PAGE_TIMEOUT", 60)
+
     func validate() throws {
+        guard ocr == "on" || ocr == "off" else { throw ValidationError("--ocr takes on or off, not '\(ocr)'.") }
+        guard OCRSettings.isValid(languages: ocrLanguages) else { throw ValidationError("--ocr-languages takes names such as eng or eng+deu, not '\(ocrLanguages)'.") }
+        guard ocrPageTimeout >= 1 else { throw ValidationError("--ocr-page-timeout must be at least 1 second.") }
         guard timeout >= 1 else { throw ValidationError("--extract-timeout must be at least 1 second.") }
         guard cpuSeconds >= 1 else { throw ValidationError("--extract-cpu must be at least 1 second.") }
         guard memoryMiB >= 256 else { throw ValidationError("--extract-memory must be at least 256 MiB.") }
@@ -30,6 +42,7 @@ struct ExtractionOptions: ParsableArguments {
         limits.memoryBytes = memoryMiB << 20
         limits.inflatedBytes = inflatedMiB << 20
         limits.memberBytes = min(limits.memberBytes, limits.inflatedBytes)
+        limits.ocr = OCRSettings(isEnabled: ocr == "on", languages: ocrLanguages, pageTimeout: .seconds(ocrPageTimeout))
         return limits
     }
 }
