@@ -159,6 +159,13 @@ enum PostgresSchema {
                 "CREATE INDEX resumable_uploads_by_expiry ON resumable_uploads (expires_at)",
             ]
         ),
+        (
+            4, "the page of a chunk, and where its text came from",
+            [
+                // See the SQLite schema's v10.
+                "ALTER TABLE chunks ADD COLUMN page integer, ADD COLUMN source text"
+            ]
+        ),
     ]
 
     /// Applies the migrations this database lacks, under the advisory lock.

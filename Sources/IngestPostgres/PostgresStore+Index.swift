@@ -12,12 +12,14 @@ extension PostgresStore {
             try await Self.takeBack(connection, job, logger: self.logger)
             try await connection.execute("DELETE FROM chunks WHERE document_id = \(job.documentID)", logger: self.logger)
             if !chunks.isEmpty {
+                // Arrays carry no NULL here: no page is 0 and no source is empty, NULL once stored.
                 try await connection.execute(
                     """
-                    INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text)
-                    SELECT \(job.documentID), ordinal, start_offset, end_offset, text
+                    INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text, page, source)
+                    SELECT \(job.documentID), ordinal, start_offset, end_offset, text, NULLIF(page, 0), NULLIF(source, '')
                     FROM unnest(\(chunks.map(\.ordinal))::integer[], \(chunks.map(\.start))::integer[], \(chunks.map(\.end))::integer[],
-                        \(chunks.map(\.text))::text[]) AS c(ordinal, start_offset, end_offset, text)
+                        \(chunks.map(\.text))::text[], \(chunks.map { $0.page ?? 0 })::integer[], \(chunks.map { $0.source ?? "" })::text[])
+                        AS c(ordinal, start_offset, end_offset, text, page, source)
                     """, logger: self.logger)
             }
             try await connection.execute("UPDATE documents SET note = \(note) WHERE id = \(job.documentID)", logger: self.logger)
@@ -30,7 +32,7 @@ extension PostgresStore {
             try await connection.rows("SELECT * FROM chunks WHERE document_id = \(id) ORDER BY ordinal", logger: self.logger).map { row in
                 ChunkRecord(
                     documentID: try row.get("document_id"), ordinal: try row.get("ordinal"), start: try row.get("start_offset"),
-                    end: try row.get("end_offset"), text: try row.get("text"))
+                    end: try row.get("end_offset"), text: try row.get("text"), page: try row.get("page"), source: try row.get("source"))
             }
         }
     }
@@ -59,7 +61,7 @@ extension PostgresStore {
             """
             WITH wanted AS (SELECT to_tsquery('simple', \(words)) AS query),
             best AS (
-                SELECT chunks.document_id, documents.filename, chunks.ordinal, chunks.text, ts_rank(chunks.words, wanted.query, 1) AS score
+                SELECT chunks.document_id, documents.filename, chunks.ordinal, chunks.page, chunks.text, ts_rank(chunks.words, wanted.query, 1) AS score
                 FROM chunks
                 JOIN documents ON documents.id = chunks.document_id
                 JOIN uploads ON uploads.id = documents.upload_id, wanted
@@ -67,7 +69,7 @@ extension PostgresStore {
                 ORDER BY score DESC, chunks.id
                 LIMIT \(limit)
             )
-            SELECT document_id, filename, ordinal, score::double precision AS score,
+            SELECT document_id, filename, ordinal, page, score::double precision AS score,
                 ts_headline('simple', text, wanted.query,
                     'StartSel=«, StopSel=», MaxWords=24, MinWords=12, ShortWord=0, MaxFragments=1, FragmentDelimiter=…') AS snippet
             FROM best, wanted
@@ -76,7 +78,7 @@ extension PostgresStore {
         ).map { row in
             SearchHit(
                 documentID: try row.get("document_id"), filename: try row.get("filename"), chunk: try row.get("ordinal"),
-                score: try row.get("score"), snippet: try row.get("snippet"))
+                score: try row.get("score"), snippet: try row.get("snippet"), page: try row.get("page"))
         }
     }
 }

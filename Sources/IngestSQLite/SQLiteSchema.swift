@@ -170,6 +170,11 @@ enum SQLiteSchema {
                     CREATE INDEX resumable_uploads_by_expiry ON resumable_uploads (expires_at);
                     """)
         }
+        migrator.registerMigration("v10: the page of a chunk, and where its text came from") { db in
+            // `page`: from 1, for formats with pages (PDF); `source`: `ocr` for text read from
+            // pictures of it, NULL for the document's own text.
+            try db.execute(sql: "ALTER TABLE chunks ADD COLUMN page INTEGER; ALTER TABLE chunks ADD COLUMN source TEXT;")
+        }
         return migrator
     }
 }

@@ -13,8 +13,8 @@ extension SQLiteStore {
             for chunk in chunks {
                 try db.execute(
                     sql: """
-                        INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text) VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [job.documentID, chunk.ordinal, chunk.start, chunk.end, chunk.text])
+                        INSERT INTO chunks (document_id, ordinal, start_offset, end_offset, text, page, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [job.documentID, chunk.ordinal, chunk.start, chunk.end, chunk.text, chunk.page, chunk.source])
             }
             try db.execute(sql: "UPDATE documents SET note = ? WHERE id = ?", arguments: [note, job.documentID])
             try Self.markProcessed(db, job, at: now)
@@ -24,7 +24,9 @@ extension SQLiteStore {
     public func chunks(documentID id: String) async throws -> [ChunkRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM chunks WHERE document_id = ? ORDER BY ordinal", arguments: [id]).map { row in
-                ChunkRecord(documentID: row["document_id"], ordinal: row["ordinal"], start: row["start_offset"], end: row["end_offset"], text: row["text"])
+                ChunkRecord(
+                    documentID: row["document_id"], ordinal: row["ordinal"], start: row["start_offset"], end: row["end_offset"], text: row["text"],
+                    page: row["page"], source: row["source"])
             }
         }
     }
@@ -60,8 +62,8 @@ extension SQLiteStore {
     ) throws -> [SearchHit] {
         var arguments: StatementArguments = [match]
         var sql = """
-            SELECT best.document_id, documents.filename, best.ordinal, best.rank, best.excerpt FROM (
-                SELECT chunks.document_id, chunks.ordinal, matched.rank, matched.excerpt FROM (
+            SELECT best.document_id, documents.filename, best.ordinal, best.page, best.rank, best.excerpt FROM (
+                SELECT chunks.document_id, chunks.ordinal, chunks.page, matched.rank, matched.excerpt FROM (
                     SELECT rowid, rank, snippet(chunks_fts, 0, '«', '»', '…', 24) AS excerpt
                     FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank \(candidates == nil ? "" : "LIMIT ?")
                 ) AS matched JOIN chunks ON chunks.id = matched.rowid
@@ -79,7 +81,7 @@ extension SQLiteStore {
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
             SearchHit(
                 documentID: row["document_id"], filename: row["filename"], chunk: row["ordinal"],
-                score: -(row["rank"] as Double), snippet: row["excerpt"])
+                score: -(row["rank"] as Double), snippet: row["excerpt"], page: row["page"])
         }
     }
 

@@ -128,11 +128,27 @@ enum APIModels {
         let start: Int
         let end: Int
         let text: String
+        let page: Int?
+        let source: String?
         init(_ record: ChunkRecord) {
             ordinal = record.ordinal
             start = record.start
             end = record.end
             text = record.text
+            page = record.page
+            source = record.source
+        }
+
+        enum CodingKeys: String, CodingKey { case ordinal, start, end, text, page, source }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(ordinal, forKey: .ordinal)
+            try container.encode(start, forKey: .start)
+            try container.encode(end, forKey: .end)
+            try container.encode(text, forKey: .text)
+            try container.encode(page, forKey: .page)  // null when the format has no pages
+            try container.encode(source, forKey: .source)  // "ocr", or null for the document's own text
         }
     }
 
@@ -146,9 +162,10 @@ enum APIModels {
         let chunk: Int
         let score: Double
         let snippet: String
+        let page: Int?
 
         enum CodingKeys: String, CodingKey {
-            case documentID = "document_id", filename, chunk, score, snippet
+            case documentID = "document_id", filename, chunk, score, snippet, page
         }
 
         init(_ hit: SearchHit) {
@@ -157,6 +174,7 @@ enum APIModels {
             chunk = hit.chunk
             score = (hit.score * 1000).rounded() / 1000
             snippet = hit.snippet
+            page = hit.page
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -166,6 +184,7 @@ enum APIModels {
             try container.encode(chunk, forKey: .chunk)
             try container.encode(score, forKey: .score)
             try container.encode(snippet, forKey: .snippet)
+            try container.encode(page, forKey: .page)  // null when the document has no pages
         }
     }
 

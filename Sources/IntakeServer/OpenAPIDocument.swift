@@ -173,12 +173,14 @@ enum OpenAPIDocument {
                             type: array
                             items:
                               type: object
-                              required: [ordinal, start, end, text]
+                              required: [ordinal, start, end, text, page, source]
                               properties:
                                 ordinal: {type: integer, minimum: 0}
                                 start: {type: integer, minimum: 0, description: "Character offset in the extracted text."}
                                 end: {type: integer, minimum: 0, description: "Character offset after the passage."}
                                 text: {type: string}
+                                page: {type: [integer, "null"], minimum: 1, description: "The page the passage is on (PDF, images); null for formats without pages."}
+                                source: {type: [string, "null"], enum: [ocr, null], description: "ocr when the text was read from a picture of it."}
                 "404": {$ref: "#/components/responses/Error"}
           /search:
             get:
@@ -200,13 +202,14 @@ enum OpenAPIDocument {
                             type: array
                             items:
                               type: object
-                              required: [document_id, filename, chunk, score, snippet]
+                              required: [document_id, filename, chunk, score, snippet, page]
                               properties:
                                 document_id: {type: string}
                                 filename: {type: [string, "null"]}
                                 chunk: {type: integer, description: "The passage's ordinal in its document."}
                                 score: {type: number, description: "Relevance; higher is better."}
                                 snippet: {type: string, description: "An excerpt with each match between « and »."}
+                                page: {type: [integer, "null"], minimum: 1, description: "The page the passage is on; null for formats without pages."}
                 "400": {$ref: "#/components/responses/Error"}
           /documents/{id}/reprocess:
             post:

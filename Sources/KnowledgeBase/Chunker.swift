@@ -17,6 +17,28 @@ public struct Chunker: Sendable, Hashable {
         self.overlapCharacters = overlapCharacters
     }
 
+    /// The passages of `extracted`: of each page on its own when it has pages (a passage never
+    /// runs from one page into the next, so it can say which page it is on, and whether OCR read
+    /// it), of the whole text otherwise. Offsets are in the whole text.
+    public func chunks(of extracted: ExtractedText) -> [NewChunk] {
+        guard !extracted.pages.isEmpty else { return chunks(of: extracted.text) }
+        let characters = Array(extracted.text)
+        var chunks: [NewChunk] = []
+        for (index, page) in extracted.pages.enumerated() where page.start < characters.count {
+            let end = index + 1 < extracted.pages.count ? min(extracted.pages[index + 1].start, characters.count) : characters.count
+            guard page.start < end else { continue }
+            for var chunk in self.chunks(of: String(characters[page.start..<end])) {
+                chunk.ordinal = chunks.count
+                chunk.start += page.start
+                chunk.end += page.start
+                chunk.page = page.number
+                chunk.source = page.source
+                chunks.append(chunk)
+            }
+        }
+        return chunks
+    }
+
     public func chunks(of text: String) -> [NewChunk] {
         let characters = Array(text)
         var chunks: [NewChunk] = []

@@ -51,11 +51,30 @@ public struct ExtractedText: Sendable, Hashable {
     public var note: String?
     /// Whether the document had more text than was read (``ProcessingInput/maximumTextBytes``).
     public var isTruncated: Bool
+    /// Where each page's text begins in ``text``, in order, for formats with pages; empty otherwise.
+    public var pages: [TextPage]
 
-    public init(text: String, note: String? = nil, isTruncated: Bool = false) {
+    public init(text: String, note: String? = nil, isTruncated: Bool = false, pages: [TextPage] = []) {
         self.text = text
         self.note = note
         self.isTruncated = isTruncated
+        self.pages = pages
+    }
+}
+
+/// Where a page of a document begins in its extracted text, and how its text was obtained.
+public struct TextPage: Sendable, Hashable, Codable {
+    /// The Character offset in the extracted text.
+    public var start: Int
+    /// Its number in the document, from 1.
+    public var number: Int
+    /// `ocr` when its text was read from a picture of it; nil for the document's own text.
+    public var source: String?
+
+    public init(start: Int, number: Int, source: String? = nil) {
+        self.start = start
+        self.number = number
+        self.source = source
     }
 }
 

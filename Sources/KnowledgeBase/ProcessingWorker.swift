@@ -106,7 +106,7 @@ public struct ProcessingWorker: Sendable {
             extracted.text = extracted.text.utf8Prefix(maximumTextBytes)
             extracted.isTruncated = true
         }
-        let chunks = chunker.chunks(of: extracted.text)
+        let chunks = chunker.chunks(of: extracted)
         let limitNote = extracted.isTruncated ? "only the first \(ExtractionLimits.size(maximumTextBytes)) of text were indexed" : nil
         return (
             chunks,

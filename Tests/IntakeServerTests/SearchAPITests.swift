@@ -129,8 +129,16 @@ import Testing
             #expect(scanned["note"] as? String == "pages 1, 2, 3 read by OCR (eng)")
             let ranking = try json(try await client.execute(uri: "/search?q=search%20ranking", method: .get))
             #expect((ranking["results"] as? [[String: Any]])?.map { $0["document_id"] as? String } == [scan])
+            // The passage is on the scan's third page, and says it was read by OCR.
+            #expect((ranking["results"] as? [[String: Any]])?.first?["page"] as? Int == 3)
+            let chunks = try json(try await client.execute(uri: "/documents/\(scan)/chunks", method: .get))
+            #expect((chunks["chunks"] as? [[String: Any]])?.map { $0["page"] as? Int } == [1, 2, 3])
+            #expect((chunks["chunks"] as? [[String: Any]])?.map { $0["source"] as? String } == ["ocr", "ocr", "ocr"])
             let chunking = try json(try await client.execute(uri: "/search?q=chunking", method: .get))
-            #expect(Set((chunking["results"] as? [[String: Any]])?.compactMap { $0["document_id"] as? String } ?? []) == [picture, scan])
+            let found = (chunking["results"] as? [[String: Any]]) ?? []
+            #expect(Set(found.compactMap { $0["document_id"] as? String }) == [picture, scan])
+            // The image is one page; the scan's passage is on its second.
+            #expect(Set(found.compactMap { $0["page"] as? Int }) == [1, 2])
         }
     }
 }

@@ -72,4 +72,18 @@ struct ChunkerTests {
         #expect(chunks.first!.text.hasSuffix("take."))
         #expect(chunks.allSatisfy { !$0.text.hasSuffix("wor") })
     }
+
+    @Test func aTextWithPagesIsCutPageByPageAndEachPassageSaysItsPage() {
+        let first = String(repeating: "First page words. ", count: 30)  // 540 Characters
+        let text = first + "\n\n" + "Second page, read by OCR."
+        let extracted = ExtractedText(text: text, pages: [TextPage(start: 0, number: 1), TextPage(start: first.count + 2, number: 2, source: "ocr")])
+        let chunks = Chunker(targetCharacters: 400, overlapCharacters: 50).chunks(of: extracted)
+        #expect(chunks.map(\.page) == [1, 1, 2])
+        #expect(chunks.map(\.source) == [nil, nil, "ocr"])
+        #expect(chunks.map(\.ordinal) == [0, 1, 2])
+        // Offsets are in the whole text, and no passage runs into the next page.
+        for chunk in chunks { #expect(String(Array(text)[chunk.start..<chunk.end]) == chunk.text) }
+        #expect(chunks.last?.text == "Second page, read by OCR.")
+        #expect(!chunks[1].text.contains("Second"))
+    }
 }

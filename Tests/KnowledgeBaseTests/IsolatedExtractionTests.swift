@@ -37,8 +37,11 @@ struct IsolatedExtractionTests {
         let document = try #require(try await pipeline.store.document(id: id))
         #expect(document.status == .processed, "\(document.error ?? "")")
         #expect(document.note == "pages 1, 2, 3 read by OCR (eng)")
-        let text = try await pipeline.store.chunks(documentID: id).map(\.text).joined(separator: "\n")
-        #expect(text.contains("second page covers chunking"), "\(text)")
+        let chunks = try await pipeline.store.chunks(documentID: id)
+        // One passage a page, each saying its page and that OCR read it.
+        #expect(chunks.map(\.page) == [1, 2, 3])
+        #expect(chunks.map(\.source) == ["ocr", "ocr", "ocr"])
+        #expect(chunks[1].text.contains("second page covers chunking"), "\(chunks.map(\.text))")
     }
 
     @Test(.enabled(if: pdftotextIsInstalled), .timeLimit(.minutes(2)))

@@ -91,6 +91,23 @@ struct ProcessingWorkerTests {
         #expect(states == [.queued, .processing, .processed])
     }
 
+    @Test(.enabled(if: pdftotextIsInstalled))
+    func aPDFsPassagesArePageByPageAndSayTheirPage() async throws {
+        let pipeline = try Pipeline()
+        defer { pipeline.remove() }
+        let id = try await pipeline.upload("multipage.pdf")
+        #expect(try await pipeline.worker("w1").processNext())
+        let chunks = try await pipeline.store.chunks(documentID: id)
+        #expect(chunks.map(\.page) == [1, 2, 3])
+        #expect(chunks.map(\.source) == [nil, nil, nil])
+        #expect(
+            chunks.map(\.text) == [
+                "Page 1. The first page introduces ingestion.", "Page 2. The second page covers chunking.",
+                "Page 3. The third page explains search ranking.",
+            ])
+        #expect(try await pipeline.store.search(SearchQuery(text: "search ranking")).first?.page == 3)
+    }
+
     @Test func anImageWithoutTextIsProcessedWithNoPassagesAndANoteOrFailsNamingTesseract() async throws {
         let pipeline = try Pipeline()
         defer { pipeline.remove() }

@@ -10,6 +10,13 @@ struct Indexer {
     /// Records a document and processes it with `text` as its extracted text.
     @discardableResult
     func indexed(_ filename: String, _ text: String, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
+        try await indexed(filename, ExtractedText(text: text), knowledgeBase: knowledgeBase, chunker: chunker)
+    }
+
+    /// Records a document and processes it with `extracted` as what was extracted.
+    @discardableResult
+    func indexed(_ filename: String, _ extracted: ExtractedText, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
+        let text = extracted.text
         let receipt = try await store.record(
             NewUpload(
                 knowledgeBase: knowledgeBase, fields: [],
@@ -19,7 +26,7 @@ struct Indexer {
                         charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64))
                 ]))
         let job = try #require(try await store.claim(worker: "test", lease: .seconds(60)))
-        try await store.complete(job, chunks: chunker.chunks(of: text), note: nil)
+        try await store.complete(job, chunks: chunker.chunks(of: extracted), note: nil)
         return receipt.documents[0].id
     }
 }
@@ -148,6 +155,25 @@ struct Indexer {
             try await fixture.store.complete(job, chunks: Chunker().chunks(of: "new words"), note: nil)
             #expect(try await fixture.store.chunks(documentID: id).map(\.text) == ["new words"])
             #expect(try await fixture.store.search(SearchQuery(text: "old")).isEmpty)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func aPassageKeepsItsPageAndWhetherOCRReadItAndSearchSaysThePage(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let text = "Page one is about ingestion.\n\nPage two, read from a scan, is about chunking."
+            let pages = [TextPage(start: 0, number: 1), TextPage(start: 30, number: 2, source: "ocr")]
+            let id = try await Indexer(store: fixture.store).indexed("scan.pdf", ExtractedText(text: text, pages: pages))
+            let chunks = try await fixture.store.chunks(documentID: id)
+            #expect(chunks.map(\.page) == [1, 2])
+            #expect(chunks.map(\.source) == [nil, "ocr"])
+            #expect(chunks.map(\.text) == ["Page one is about ingestion.", "Page two, read from a scan, is about chunking."])
+            #expect(chunks.map(\.start) == [0, 30])
+            #expect(try await fixture.store.search(SearchQuery(text: "chunking")).map(\.page) == [2])
+            // A document without pages: no page, no source.
+            let plain = try await Indexer(store: fixture.store).indexed("notes.txt", "Plain notes about ranking.")
+            #expect(try await fixture.store.chunks(documentID: plain).map(\.page) == [nil])
+            #expect(try await fixture.store.search(SearchQuery(text: "ranking")).first?.page == nil)
         }
     }
 }

@@ -24,12 +24,18 @@ public struct NewChunk: Sendable, Hashable {
     public var start: Int
     public var end: Int
     public var text: String
+    /// The page (or slide) it begins on, from 1, when the format has pages.
+    public var page: Int?
+    /// How its text was obtained, when not from the document's text itself: `ocr`.
+    public var source: String?
 
-    public init(ordinal: Int, start: Int, end: Int, text: String) {
+    public init(ordinal: Int, start: Int, end: Int, text: String, page: Int? = nil, source: String? = nil) {
         self.ordinal = ordinal
         self.start = start
         self.end = end
         self.text = text
+        self.page = page
+        self.source = source
     }
 }
 
@@ -40,13 +46,19 @@ public struct ChunkRecord: Sendable, Hashable {
     public var start: Int
     public var end: Int
     public var text: String
+    /// ``NewChunk/page``.
+    public var page: Int?
+    /// ``NewChunk/source``.
+    public var source: String?
 
-    public init(documentID: String, ordinal: Int, start: Int, end: Int, text: String) {
+    public init(documentID: String, ordinal: Int, start: Int, end: Int, text: String, page: Int? = nil, source: String? = nil) {
         self.documentID = documentID
         self.ordinal = ordinal
         self.start = start
         self.end = end
         self.text = text
+        self.page = page
+        self.source = source
     }
 }
 
@@ -108,12 +120,15 @@ public struct SearchHit: Sendable, Hashable {
     public var score: Double
     /// A short excerpt around the matches, with each match between `«` and `»`.
     public var snippet: String
+    /// The page the passage begins on, when its document has pages.
+    public var page: Int?
 
-    public init(documentID: String, filename: String?, chunk: Int, score: Double, snippet: String) {
+    public init(documentID: String, filename: String?, chunk: Int, score: Double, snippet: String, page: Int? = nil) {
         self.documentID = documentID
         self.filename = filename
         self.chunk = chunk
         self.score = score
         self.snippet = snippet
+        self.page = page
     }
 }

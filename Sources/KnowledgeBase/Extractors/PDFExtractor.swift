@@ -80,23 +80,40 @@ public struct PDFExtractor: DocumentProcessor {
         var pages = String(decoding: outcome.output, as: UTF8.self).split(separator: "\u{0C}", omittingEmptySubsequences: false).map(String.init)
         if pages.last?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true { pages.removeLast() }
         var notes: [String] = []
+        var readByOCR: Set<Int> = []
         if ocr.isEnabled && !isTruncated {
-            notes = try await readScannedPages(&pages, of: document, startedAt: start)
+            (notes, readByOCR) = try await readScannedPages(&pages, of: document, startedAt: start)
         }
-        let text = pages.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.joined(separator: "\n\n")
-        return ExtractedText(text: text, note: notes.isEmpty ? nil : notes.joined(separator: "; "), isTruncated: isTruncated)
+        // Pages become paragraphs; each one's start is kept (in Characters, as passages count them).
+        var text = ""
+        var starts: [TextPage] = []
+        var length = 0
+        for (index, page) in pages.enumerated() {
+            let trimmed = page.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { continue }
+            if !text.isEmpty {
+                text += "\n\n"
+                length += 2
+            }
+            starts.append(TextPage(start: length, number: index + 1, source: readByOCR.contains(index + 1) ? "ocr" : nil))
+            text += trimmed
+            length += trimmed.count
+        }
+        return ExtractedText(text: text, note: notes.isEmpty ? nil : notes.joined(separator: "; "), isTruncated: isTruncated, pages: starts)
     }
 
     /// Reads with OCR the pages whose text layer is (nearly) empty, in place; returns notes on
-    /// what was read and what was skipped.
-    private func readScannedPages(_ pages: inout [String], of document: ProcessingInput, startedAt start: ContinuousClock.Instant) async throws -> [String] {
+    /// what was read and what was skipped, and the numbers of the pages read.
+    private func readScannedPages(
+        _ pages: inout [String], of document: ProcessingInput, startedAt start: ContinuousClock.Instant
+    ) async throws -> (notes: [String], read: Set<Int>) {
         let scanned = pages.indices.filter { index in
             pages[index].unicodeScalars.lazy.filter { CharacterSet.alphanumerics.contains($0) }.count < Self.scannedPageCharacters
         }
-        guard !scanned.isEmpty else { return [] }
+        guard !scanned.isEmpty else { return ([], []) }
         let reader = OCRReader(settings: ocr, limits: limits, tesseractPath: tesseractPath)
         guard reader.tesseract != nil else {
-            return ["\(scanned.count) page(s) without a text layer were not read: OCR needs tesseract (Debian: apt-get install tesseract-ocr tesseract-ocr-eng)"]
+            return (["\(scanned.count) page(s) without a text layer were not read: OCR needs tesseract (Debian: apt-get install tesseract-ocr tesseract-ocr-eng)"], [])
         }
         var read: [Int] = []
         var timedOut: [Int] = []
@@ -121,7 +138,7 @@ public struct PDFExtractor: DocumentProcessor {
         if !read.isEmpty { notes.append("\(Self.pageList(read)) read by OCR (\(ocr.languages))") }
         if !timedOut.isEmpty { notes.append("\(Self.pageList(timedOut)) skipped: OCR took longer than \(ocr.pageTimeout)") }
         if !notReached.isEmpty { notes.append("\(Self.pageList(notReached)) not read by OCR: the document's time or text limit was reached") }
-        return notes
+        return (notes, Set(read))
     }
 
     /// `page 3`, `pages 1, 2, 5`, or `pages 1–40` for a run of 5 or more.

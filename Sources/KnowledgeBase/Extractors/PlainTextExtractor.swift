@@ -46,7 +46,9 @@ public struct ImageProcessor: DocumentProcessor {
             throw ProcessingError("reading the image's text (OCR) took longer than the limit of \(ocr.pageTimeout) and was stopped")
         case .text(let text):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return ExtractedText(text: trimmed, note: trimmed.isEmpty ? "OCR found no text in the image" : "text read by OCR (\(ocr.languages))")
+            return ExtractedText(
+                text: trimmed, note: trimmed.isEmpty ? "OCR found no text in the image" : "text read by OCR (\(ocr.languages))",
+                pages: trimmed.isEmpty ? [] : [TextPage(start: 0, number: 1, source: "ocr")])
         }
     }
 }

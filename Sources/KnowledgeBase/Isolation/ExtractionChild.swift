@@ -38,7 +38,7 @@ public enum ExtractionChild {
                 extracted.text = extracted.text.utf8Prefix(request.maximumTextBytes)
                 extracted.isTruncated = true
             }
-            var output = try JSONEncoder().encode(ExtractionHeader(note: extracted.note, isTruncated: extracted.isTruncated))
+            var output = try JSONEncoder().encode(ExtractionHeader(note: extracted.note, isTruncated: extracted.isTruncated, pages: extracted.pages))
             output.append(0x0A)
             output.append(contentsOf: extracted.text.utf8)
             try FileHandle.standardOutput.write(contentsOf: output)

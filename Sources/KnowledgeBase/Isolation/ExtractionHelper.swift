@@ -38,6 +38,7 @@ struct ExtractionRequest: Codable, Sendable {
 struct ExtractionHeader: Codable, Sendable {
     var note: String?
     var isTruncated: Bool
+    var pages: [TextPage] = []
 }
 
 /// How the child's exit status says how extraction ended.

@@ -61,7 +61,7 @@ public struct IsolatedExtractor: DocumentProcessor {
                 let header = try? JSONDecoder().decode(ExtractionHeader.self, from: Data(outcome.output[..<newline]))
             else { throw ProcessingError("text extraction answered something unreadable") }
             let text = String(decoding: outcome.output[(newline + 1)...], as: UTF8.self)
-            return ExtractedText(text: text, note: header.note, isTruncated: header.isTruncated)
+            return ExtractedText(text: text, note: header.note, isTruncated: header.isTruncated, pages: header.pages)
         case .exited(ExtractionExit.failed):
             throw ProcessingError(lastLine(outcome.errorText) ?? "text extraction failed")
         case .exited(ExtractionExit.failedPermanently):

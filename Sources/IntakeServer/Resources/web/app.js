@@ -498,7 +498,8 @@ async function search(event) {
   const body = await response.json();
   $("search-message").textContent = body.results.length === 0 ? "Nothing found." : `${body.results.length} passage${body.results.length === 1 ? "" : "s"} found.`;
   for (const result of body.results) {
-    list.append(el("li", {}, el("p", { className: "name" }, result.filename ?? "(no name)"), markedSnippet(result.snippet)));
+    const name = (result.filename ?? "(no name)") + (Number.isInteger(result.page) ? ` · page ${result.page}` : "");
+    list.append(el("li", {}, el("p", { className: "name" }, name), markedSnippet(result.snippet)));
   }
 }
 
