@@ -105,8 +105,148 @@ def multipage_pdf():
         c.drawString(72, 720, f"Page {page}. {phrase}"); c.showPage()
     c.save()
 
+def rewrite_zip(name, change):
+    """Rewrites the ZIP at `name`, passing {member: bytes} to `change`, which edits it in place."""
+    import zipfile
+    with zipfile.ZipFile(path(name)) as z:
+        members = {info.filename: z.read(info) for info in z.infolist()}
+    change(members)
+    with zipfile.ZipFile(path(name), "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            info = zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+def parts_docx():
+    """A Word document with text in every part: a header and a footer, a comment, a footnote, an
+    endnote and a text box (drawn twice, as Word does: a DrawingML shape and its VML fallback)."""
+    import docx
+    d = docx.Document()
+    body = d.add_paragraph()
+    run = body.add_run("The body says the archive is kept in the north wing.")
+    d.add_comment(run, text="Reviewer comment: check the retention schedule.", author="Reviewer")
+    d.sections[0].header.paragraphs[0].text = "Confidential handbook header"
+    d.sections[0].footer.paragraphs[0].text = "Footer with the revision date"
+    d.core_properties.created = d.core_properties.modified = __import__("datetime").datetime(2026, 1, 1)
+    d.save(path("sample-parts.docx"))
+    W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    def notes(kind, text):
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:{kind}s {W}>'
+                f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+                f'<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:{kind}>'
+                f'<w:{kind} w:id="1"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:{kind}></w:{kind}s>').encode()
+    textbox = ('<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
+               '<wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>Text box: the fire exit is by the stairs.</w:t></w:r></w:p>'
+               '</w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>'
+               '<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>Text box: the fire exit is by the stairs.</w:t>'
+               '</w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>')
+    def change(m):
+        m["word/footnotes.xml"] = notes("footnote", "Footnote: the retention policy is seven years.")
+        m["word/endnotes.xml"] = notes("endnote", "Endnote: sources are the archive ledgers.")
+        document = m["word/document.xml"].decode()
+        document = document.replace("</w:t></w:r>", '</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r><w:r><w:endnoteReference w:id="1"/></w:r>', 1)
+        document = document.replace("<w:sectPr", textbox + "<w:sectPr", 1)
+        for prefix, uri in [("wp", "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"),
+                            ("a", "http://schemas.openxmlformats.org/drawingml/2006/main"),
+                            ("wps", "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"),
+                            ("mc", "http://schemas.openxmlformats.org/markup-compatibility/2006"),
+                            ("v", "urn:schemas-microsoft-com:vml")]:
+            if f"xmlns:{prefix}=" not in document.split(">", 2)[1]:
+                document = document.replace("<w:document ", f'<w:document xmlns:{prefix}="{uri}" ', 1)
+        m["word/document.xml"] = document.encode()
+        rels = m["word/_rels/document.xml.rels"].decode()
+        base = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+        rels = rels.replace("</Relationships>", f'<Relationship Id="rIdFoot" Type="{base}footnotes" Target="footnotes.xml"/>'
+                            f'<Relationship Id="rIdEnd" Type="{base}endnotes" Target="endnotes.xml"/></Relationships>')
+        m["word/_rels/document.xml.rels"] = rels.encode()
+        types = m["[Content_Types].xml"].decode()
+        ct = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+        types = types.replace("</Types>", f'<Override PartName="/word/footnotes.xml" ContentType="{ct}footnotes+xml"/>'
+                              f'<Override PartName="/word/endnotes.xml" ContentType="{ct}endnotes+xml"/></Types>')
+        m["[Content_Types].xml"] = types.encode()
+    rewrite_zip("sample-parts.docx", change)
+
+def notes_pptx():
+    """Three slides, the first two with speaker notes."""
+    from pptx import Presentation
+    deck = Presentation()
+    for title, body, notes in [("Roadmap", "Three releases this year.", "Speaker notes: mention the beta customers."),
+                               ("Budget", "Spending stays flat.", "Speaker notes: the travel budget moved to training."),
+                               ("Questions", "Thank you.", None)]:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title; slide.placeholders[1].text = body
+        if notes: slide.notes_slide.notes_text_frame.text = notes
+    deck.core_properties.created = deck.core_properties.modified = __import__("datetime").datetime(2026, 1, 1)
+    deck.save(path("sample-notes.pptx"))
+
+def sheets_xlsx():
+    """Two sheets with header rows: the first's strings shared, the second's inline; numbers, a
+    boolean, and a formula with its cached value."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    sales = wb.active; sales.title = "Sales"
+    sales.append(["Region", "Revenue", "Growing"])
+    sales.append(["North", 12, True]); sales.append(["South", 7.5, False])
+    staff = wb.create_sheet("Staff")
+    staff.append(["Name", "Role"]); staff.append(["Ada", "Engineer"]); staff.append(["Grace", None])
+    wb.properties.created = wb.properties.modified = __import__("datetime").datetime(2026, 1, 1)
+    wb.save(path("sample-sheets.xlsx"))
+    def change(m):
+        import re
+        # openpyxl writes inline strings: the first sheet's become shared strings, as Excel writes them.
+        first = m["xl/worksheets/sheet1.xml"].decode()
+        shared = []
+        def share(match):
+            shared.append(match.group(2))
+            return f'<c r="{match.group(1)}" t="s"><v>{len(shared) - 1}</v></c>'
+        first = re.sub(r'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>([^<]*)</t></is></c>', share, first)
+        # And a total: a formula with its cached value.
+        row4 = '<row r="4"><c r="A4" t="str"><v>Total</v></c><c r="B4"><f>SUM(B2:B3)</f><v>19.5</v></c></row>'
+        first = first.replace("</sheetData>", row4 + "</sheetData>", 1)
+        first = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:C4"/>', first)
+        m["xl/worksheets/sheet1.xml"] = first.encode()
+        main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        m["xl/sharedStrings.xml"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst {main} count="{len(shared)}" '
+                                     f'uniqueCount="{len(shared)}">' + "".join(f"<si><t>{t}</t></si>" for t in shared) + "</sst>").encode()
+        rels = m["xl/_rels/workbook.xml.rels"].decode()
+        m["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", '<Relationship Id="rIdShared" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>').encode()
+        types = m["[Content_Types].xml"].decode()
+        m["[Content_Types].xml"] = types.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>').encode()
+    rewrite_zip("sample-sheets.xlsx", change)
+
+def sheets_ods():
+    """A spreadsheet with a header row, a number, and a cell repeated over columns."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow, TableCell
+    from odf.text import P
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Inventory")
+    def row(*cells):
+        r = TableRow()
+        for value in cells:
+            if isinstance(value, tuple):  # (text, repeated)
+                c = TableCell(valuetype="string", numbercolumnsrepeated=value[1]); c.addElement(P(text=value[0]))
+            elif isinstance(value, (int, float)):
+                c = TableCell(valuetype="float", value=value); c.addElement(P(text=str(value)))
+            else:
+                c = TableCell(valuetype="string"); c.addElement(P(text=value))
+            r.addElement(c)
+        table.addElement(r)
+    row("Item", "Count", "Shelf", "Bin")
+    row("Lanterns", 40, ("Aisle 3", 2))
+    doc.spreadsheet.addElement(table)
+    doc.save(path("sample-sheets.ods"))
+
+def rtf():
+    text = (r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss Helvetica;}}{\colortbl;\red255\green0\blue0;}"
+            r"{\*\generator Handwritten;}\f0\fs24 Rich text: the caf\'e9 opens at \b nine\b0 .\par "
+            r"Second paragraph with \u8364? euros and a \{brace\}.\par}")
+    open(path("sample.rtf"), "w").write(text + "\n")
+
 MAKERS = (pdf, docx, xlsx, odt, epub, html, csv, json_, images, text, script, elf,
-          pptx, markdown, xml, rich_html, encodings, multipage_pdf)
+          pptx, markdown, xml, rich_html, encodings, multipage_pdf, parts_docx, notes_pptx, sheets_xlsx, sheets_ods, rtf)
 # python3 make.py [NAME...]: only the named makers (e.g. pptx markdown), else all of them.
 for make in MAKERS:
     if len(sys.argv) == 1 or make.__name__.rstrip("_") in sys.argv[1:]:

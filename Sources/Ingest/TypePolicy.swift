@@ -17,7 +17,7 @@ public struct TypePolicy: Sendable, Hashable {
     /// What a knowledge base is fed: PDF; plain text and its kin (Markdown, CSV, HTML, XML and
     /// the like: libmagic calls text with commas `text/csv`, so all `text/` types count as text);
     /// JSON and XML; Office Open XML and OpenDocument files; EPUB; common images. (RTF is
-    /// `text/rtf` to libmagic: accepted as text, and indexed as its markup for now.)
+    /// `text/rtf` to libmagic: accepted as text, and read as text, not markup.)
     public static let knowledgeBase = TypePolicy(
         acceptedTypes: [
             "application/pdf",

@@ -99,8 +99,8 @@ public struct ProcessorRegistry: Sendable {
     }
 
     /// The built-in processors, run in this process: text and Markdown, HTML, CSV, JSON, XML, PDF
-    /// (pdftotext; pages without text through OCR), Office Open XML, OpenDocument and EPUB, and
-    /// images (OCR). A server should
+    /// (pdftotext; pages without text through OCR), RTF, Office Open XML, OpenDocument and EPUB,
+    /// and images (OCR). A server should
     /// not run them on untrusted documents in its own process: see ``isolated(helper:limits:)``.
     public static let builtIn = builtIn(limits: ExtractionLimits())
 
@@ -110,7 +110,7 @@ public struct ProcessorRegistry: Sendable {
         ProcessorRegistry(processors: [
             HTMLExtractor(), CSVExtractor(), JSONExtractor(),
             ZipDocumentExtractor(maximumMemberBytes: limits.memberBytes, maximumInflatedBytes: limits.inflatedBytes),
-            XMLExtractor(), PDFExtractor(timeout: limits.wallClock, limits: limits, ocr: limits.ocr), PlainTextExtractor(),
+            XMLExtractor(), PDFExtractor(timeout: limits.wallClock, limits: limits, ocr: limits.ocr), RTFExtractor(), PlainTextExtractor(),
             ImageProcessor(ocr: limits.ocr, limits: limits),
         ])
     }

@@ -141,4 +141,30 @@ import Testing
             #expect(Set(found.compactMap { $0["page"] as? Int }) == [1, 2])
         }
     }
+
+    @Test func everyPartOfOfficeDocumentsIsFoundBySearchWithTheSlide() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            let word = try await upload(client, "sample-parts.docx")
+            let deck = try await upload(client, "sample-notes.pptx")
+            let workbook = try await upload(client, "sample-sheets.xlsx")
+            let rich = try await upload(client, "sample.rtf")
+            try await processAll(live)
+            func hits(_ words: String) async throws -> [[String: Any]] {
+                let query = words.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? words
+                return try json(try await client.execute(uri: "/search?q=\(query)", method: .get))["results"] as? [[String: Any]] ?? []
+            }
+            for (words, document) in [
+                ("footnote retention policy", word), ("endnote archive ledgers", word), ("reviewer comment", word),
+                ("confidential handbook header", word), ("fire exit stairs", word), ("region north revenue", workbook),
+                ("café opens", rich),
+            ] {
+                #expect(try await hits(words).first?["document_id"] as? String == document, "\(words)")
+            }
+            // Speaker notes, found on their slide.
+            let notes = try await hits("travel budget training")
+            #expect(notes.first?["document_id"] as? String == deck)
+            #expect(notes.first?["page"] as? Int == 2)
+        }
+    }
 }

@@ -96,6 +96,52 @@ struct ExtractorTests {
         #expect(image.note == "OCR found no text in the image")
     }
 
+    @Test func everyPartOfAWordDocumentIsRead() async throws {
+        let text = try await extract("sample-parts.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document").text
+        for phrase in [
+            "The body says the archive is kept in the north wing.", "Footnote: the retention policy is seven years.",
+            "Endnote: sources are the archive ledgers.", "Reviewer comment: check the retention schedule.",
+            "Confidential handbook header", "Footer with the revision date",
+        ] {
+            #expect(text.contains(phrase), "\(phrase) in \(text)")
+        }
+        // The text box once, though Word draws it twice (a shape and its fallback for older readers).
+        #expect(text.components(separatedBy: "Text box: the fire exit is by the stairs.").count == 2, "\(text)")
+        #expect(text.contains("## Footnotes") && text.contains("## Comments") && text.contains("## Headers and footers"))
+    }
+
+    @Test func slidesKeepTheirNotesAndEachIsAPage() async throws {
+        let extracted = try await extract("sample-notes.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        #expect(extracted.text.contains("Roadmap\n\nThree releases this year.\n\nNotes: Speaker notes: mention the beta customers."), "\(extracted.text)")
+        #expect(extracted.text.contains("Notes: Speaker notes: the travel budget moved to training."))
+        #expect(extracted.pages.map(\.number) == [1, 2, 3])
+        let passages = Chunker().chunks(of: extracted)
+        #expect(passages.first { $0.text.contains("travel budget") }?.page == 2)
+        #expect(passages.first { $0.text.contains("Questions") }?.page == 3)
+    }
+
+    @Test func everySheetIsReadRowByRowWithItsHeaderRow() async throws {
+        let workbook = try await extract("sample-sheets.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").text
+        #expect(
+            workbook == """
+                ## Sales
+                Region: North · Revenue: 12 · Growing: TRUE
+                Region: South · Revenue: 7.5 · Growing: FALSE
+                Region: Total · Revenue: 19.5
+
+                ## Staff
+                Name: Ada · Role: Engineer
+                Name: Grace
+                """)
+        let spreadsheet = try await extract("sample-sheets.ods", "application/vnd.oasis.opendocument.spreadsheet").text
+        #expect(spreadsheet == "## Inventory\nItem: Lanterns · Count: 40 · Shelf: Aisle 3 · Bin: Aisle 3")
+    }
+
+    @Test func rtfIsReadAsTextNotMarkup() async throws {
+        let text = try await extract("sample.rtf", "text/rtf").text
+        #expect(text == "Rich text: the café opens at nine.\n\nSecond paragraph with € euros and a {brace}.")
+    }
+
     @Test func aBrokenArchiveFailsWithAClearError() async throws {
         // The PDF is no ZIP: as if libmagic had been fooled.
         let input = fixtureInput("sample.pdf", type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document")

@@ -34,6 +34,9 @@ enum XMLText {
         /// Elements that stand for a line break or a tab inside a paragraph.
         var lineBreakElements: Set<String> = []
         var tabElements: Set<String> = []
+        /// Elements whose text, however deep, is not text (Word's `mc:Fallback`, which repeats
+        /// a text box's text for older readers; a slide number field).
+        var skippedElements: Set<String> = []
 
         static let anyElement = Rules(textElements: nil, paragraphElements: nil)
     }
@@ -51,6 +54,8 @@ enum XMLText {
         private var open: [String] = []
         private var paragraph = ""
         private var collected = 0
+        /// How many skipped elements are open.
+        private var skipping = 0
 
         init(rules: Rules, maximumTextBytes: Int) {
             self.rules = rules
@@ -59,12 +64,13 @@ enum XMLText {
 
         override func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
             open.append(name)
+            if rules.skippedElements.contains(name) { skipping += 1 }
             if rules.lineBreakElements.contains(name) { paragraph += "\n" }
             if rules.tabElements.contains(name) { paragraph += "\t" }
         }
 
         override func parser(_ parser: XMLParser, foundCharacters string: String) {
-            guard let current = open.last else { return }
+            guard let current = open.last, skipping == 0 else { return }
             if let textElements = rules.textElements, !textElements.contains(current) { return }
             paragraph += string
             collected += string.utf8.count
@@ -73,6 +79,7 @@ enum XMLText {
 
         override func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
             open.removeLast()
+            if rules.skippedElements.contains(name) { skipping -= 1 }
             let ends = rules.paragraphElements.map { $0.contains(name) } ?? true
             if ends { flush() }
         }

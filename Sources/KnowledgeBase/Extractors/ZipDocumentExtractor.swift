@@ -39,35 +39,20 @@ public struct ZipDocumentExtractor: DocumentProcessor {
         var text = TextBudget(limit: document.maximumTextBytes)
         switch document.record.detectedType {
         case Self.docx:
-            text.add(
-                try XMLText.collect(
-                    try reader.data("word/document.xml"),
-                    rules: .init(
-                        textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"]),
-                    maximumTextBytes: text.remaining))
+            try word(reader, into: &text)
         case Self.xlsx:
-            if let shared = try reader.optionalData("xl/sharedStrings.xml") {
-                text.add(try XMLText.collect(shared, rules: .init(textElements: ["t"], paragraphElements: ["si"]), maximumTextBytes: text.remaining))
-            }
-            for sheet in reader.members(under: "xl/worksheets/sheet", suffix: ".xml") where !text.isFull {
-                text.add(
-                    try XMLText.collect(
-                        try reader.data(sheet), rules: .init(textElements: ["t"], paragraphElements: ["is"]),
-                        maximumTextBytes: text.remaining))
-            }
+            try workbook(reader, into: &text)
         case Self.pptx:
-            for slide in reader.members(under: "ppt/slides/slide", suffix: ".xml") where !text.isFull {
-                text.add(
-                    try XMLText.collect(
-                        try reader.data(slide),
-                        rules: .init(
-                            textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"]), maximumTextBytes: text.remaining))
-            }
+            try presentation(reader, into: &text)
         case Self.epub:
             for chapter in try EPUBPackage(reader: reader).chapters where !text.isFull {
                 text.add(HTMLExtractor.text(ofHTML: String(decoding: try reader.data(chapter), as: UTF8.self)))
             }
-        default:  // OpenDocument
+        case Self.ods:
+            for table in try OpenDocumentTables.read(try reader.data("content.xml"), maximumTextBytes: text.remaining) where !text.isFull {
+                text.add(table.rendered())
+            }
+        default:  // OpenDocument text and presentations
             text.add(
                 try XMLText.collect(
                     try reader.data("content.xml"),
@@ -75,24 +60,120 @@ public struct ZipDocumentExtractor: DocumentProcessor {
                         textElements: ["text:p", "text:h", "text:span", "text:a"], paragraphElements: ["text:p", "text:h"],
                         lineBreakElements: ["text:line-break"], tabElements: ["text:tab"]), maximumTextBytes: text.remaining))
         }
-        return ExtractedText(text: text.text, isTruncated: text.isFull)
+        return ExtractedText(text: text.text, isTruncated: text.isFull, pages: text.pages)
+    }
+
+    static let ods = "application/vnd.oasis.opendocument.spreadsheet"
+
+    /// Word's runs of text, paragraphs, line breaks and tabs; a text box once (not again from the
+    /// fallback drawn for older readers).
+    private static let wordRules = XMLText.Rules(
+        textElements: ["w:t"], paragraphElements: ["w:p"], lineBreakElements: ["w:br", "w:cr"], tabElements: ["w:tab"],
+        skippedElements: ["mc:Fallback"])
+
+    /// All of a Word document's text: the body (with its text boxes), then, each under a heading,
+    /// its footnotes, endnotes, comments, and headers and footers (each distinct text once).
+    private func word(_ reader: MemberReader, into text: inout TextBudget) throws {
+        text.add(try XMLText.collect(try reader.data("word/document.xml"), rules: Self.wordRules, maximumTextBytes: text.remaining))
+        let parts: [(String, [String])] = [
+            ("Footnotes", ["word/footnotes.xml"]), ("Endnotes", ["word/endnotes.xml"]), ("Comments", ["word/comments.xml"]),
+            ("Headers and footers", reader.members(under: "word/header", suffix: ".xml") + reader.members(under: "word/footer", suffix: ".xml")),
+        ]
+        for (title, members) in parts where !text.isFull {
+            var seen: Set<String> = []
+            var found: [String] = []
+            for member in members {
+                guard let data = try reader.optionalData(member) else { continue }
+                let part = try XMLText.collect(data, rules: Self.wordRules, maximumTextBytes: text.remaining)
+                if !part.isEmpty && seen.insert(part).inserted { found.append(part) }
+            }
+            guard !found.isEmpty else { continue }
+            text.add("## \(title)")
+            found.forEach { text.add($0) }
+        }
+    }
+
+    /// Every sheet, in the workbook's order, each row with its header row's names.
+    private func workbook(_ reader: MemberReader, into text: inout TextBudget) throws {
+        let shared = try reader.optionalData("xl/sharedStrings.xml").map(SharedStrings.read) ?? []
+        for (name, member) in try Self.sheets(reader) where !text.isFull {
+            guard let data = try reader.optionalData(member) else { continue }
+            let table = SpreadsheetTable(name: name, rows: try WorksheetCells.read(data, shared: shared, maximumTextBytes: text.remaining))
+            text.add(table.rendered())
+        }
+    }
+
+    /// The workbook's sheets in order, by name and member (`xl/workbook.xml` and its
+    /// relationships); every `xl/worksheets/sheetN.xml` by number when those cannot be followed.
+    private static func sheets(_ reader: MemberReader) throws -> [(name: String, member: String)] {
+        let fallback = reader.members(under: "xl/worksheets/sheet", suffix: ".xml").enumerated().map { ("Sheet \($0.offset + 1)", $0.element) }
+        guard let workbook = try reader.optionalData("xl/workbook.xml"), let rels = try reader.optionalData("xl/_rels/workbook.xml.rels") else {
+            return fallback
+        }
+        let targets = Dictionary(
+            try XMLAttributes.collect(rels, elements: ["Relationship"]).found.compactMap { found -> (String, String)? in
+                guard let id = found.attributes["Id"], let target = found.attributes["Target"] else { return nil }
+                return (id, target.hasPrefix("/") ? String(target.dropFirst()) : "xl/" + target)
+            }, uniquingKeysWith: { first, _ in first })
+        let sheets = try XMLAttributes.collect(workbook, elements: ["sheet"]).found.compactMap { found -> (String, String)? in
+            guard let name = found.attributes["name"], let id = found.attributes["r:id"], let member = targets[id] else { return nil }
+            return (name, member)
+        }
+        return sheets.isEmpty ? fallback : sheets
+    }
+
+    /// Each slide's text and then its speaker notes, a slide a page.
+    private func presentation(_ reader: MemberReader, into text: inout TextBudget) throws {
+        let rules = XMLText.Rules(textElements: ["a:t"], paragraphElements: ["a:p"], lineBreakElements: ["a:br"], skippedElements: ["a:fld"])
+        for (index, slide) in reader.members(under: "ppt/slides/slide", suffix: ".xml").enumerated() where !text.isFull {
+            var part = try XMLText.collect(try reader.data(slide), rules: rules, maximumTextBytes: text.remaining)
+            if let notesMember = try Self.notes(of: slide, reader), let notes = try reader.optionalData(notesMember) {
+                let said = try XMLText.collect(notes, rules: rules, maximumTextBytes: text.remaining)
+                if !said.isEmpty { part += (part.isEmpty ? "" : "\n\n") + "Notes: " + said }
+            }
+            text.add(part, page: index + 1)
+        }
+    }
+
+    /// The notes slide of `slide` (`ppt/slides/slideN.xml`), named by its relationships.
+    private static func notes(of slide: String, _ reader: MemberReader) throws -> String? {
+        let name = slide.split(separator: "/").last.map(String.init) ?? slide
+        guard let rels = try reader.optionalData("ppt/slides/_rels/\(name).rels") else { return nil }
+        let target = try XMLAttributes.collect(rels, elements: ["Relationship"]).found.first { $0.attributes["Type"]?.hasSuffix("/notesSlide") == true }?
+            .attributes["Target"]
+        guard let target else { return nil }
+        // Relative to ppt/slides/: "../notesSlides/notesSlide1.xml".
+        var parts = ["ppt", "slides"]
+        for piece in target.split(separator: "/") {
+            if piece == ".." { _ = parts.popLast() } else if piece != "." { parts.append(String(piece)) }
+        }
+        return parts.joined(separator: "/")
     }
 }
 
-/// Text gathered from several members, at most `limit` UTF-8 bytes, parts a paragraph apart.
+/// Text gathered from several members, at most `limit` UTF-8 bytes, parts a paragraph apart;
+/// a part that is a page (a slide) has its start recorded.
 private struct TextBudget {
     let limit: Int
     private(set) var text = ""
     private(set) var isFull = false
+    private(set) var pages: [TextPage] = []
+    /// ``text``'s length in Characters (as passages count offsets).
+    private var characters = 0
 
     init(limit: Int) { self.limit = limit }
 
     var remaining: Int { max(limit - text.utf8.count, 0) }
 
-    mutating func add(_ part: String) {
+    mutating func add(_ part: String, page: Int? = nil) {
         guard !part.isEmpty, !isFull else { return }
-        if !text.isEmpty { text += "\n\n" }
+        if !text.isEmpty {
+            text += "\n\n"
+            characters += 2
+        }
+        if let page { pages.append(TextPage(start: characters, number: page)) }
         text += part
+        characters += part.count
         if text.utf8.count >= limit {
             text = text.utf8Prefix(limit)
             isFull = true
