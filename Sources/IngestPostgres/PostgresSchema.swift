@@ -166,6 +166,28 @@ enum PostgresSchema {
                 "ALTER TABLE chunks ADD COLUMN page integer, ADD COLUMN source text"
             ]
         ),
+        (
+            5, "which documents a filter keeps",
+            [
+                // A document filter (DocumentFilter) in one place for every query that narrows by
+                // it: every (name, value) among its upload's fields, its detected type, its upload
+                // time within the bounds; a NULL bound or an empty array keeps everything.
+                """
+                CREATE FUNCTION intake_filter_keeps(
+                    upload text, document_type text, uploaded double precision,
+                    names text[], "values" text[], wanted_type text, uploaded_after double precision, uploaded_before double precision
+                ) RETURNS boolean LANGUAGE sql STABLE AS $$
+                    SELECT NOT EXISTS (
+                        SELECT 1 FROM unnest(names, "values") AS wanted(name, value) WHERE NOT EXISTS (
+                            SELECT 1 FROM upload_fields
+                            WHERE upload_fields.upload_id = upload AND upload_fields.name = wanted.name AND upload_fields.value = wanted.value))
+                        AND (wanted_type IS NULL OR document_type = wanted_type)
+                        AND (uploaded_after IS NULL OR uploaded >= uploaded_after)
+                        AND (uploaded_before IS NULL OR uploaded < uploaded_before)
+                $$
+                """
+            ]
+        ),
     ]
 
     /// Applies the migrations this database lacks, under the advisory lock.

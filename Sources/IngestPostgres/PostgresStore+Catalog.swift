@@ -32,6 +32,7 @@ extension PostgresStore {
         let sha256 = query.sha256
         let knowledgeBase = query.knowledgeBase
         let newestFirst = query.newestFirst
+        let (names, values, type, uploadedAfter, uploadedBefore) = Self.parameters(query.filter)
         return try await withConnection { connection in
             let rows = try await connection.rows(
                 newestFirst
@@ -41,6 +42,9 @@ extension PostgresStore {
                         AND (\(status)::text IS NULL OR documents.status = \(status))
                         AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
                         AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                        AND intake_filter_keeps(
+                            uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
+                            \(uploadedAfter)::double precision, \(uploadedBefore)::double precision)
                     ORDER BY documents.seq DESC LIMIT \(limit + 1)
                     """
                     : """
@@ -49,6 +53,9 @@ extension PostgresStore {
                         AND (\(status)::text IS NULL OR documents.status = \(status))
                         AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
                         AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                        AND intake_filter_keeps(
+                            uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
+                            \(uploadedAfter)::double precision, \(uploadedBefore)::double precision)
                     ORDER BY documents.seq LIMIT \(limit + 1)
                     """, logger: self.logger)
             let page = rows.prefix(limit)
@@ -112,5 +119,15 @@ extension PostgresStore {
             charset: try row.get("charset"), size: try row.get("size"), sha256: try row.get("sha256"),
             status: DocumentStatus(rawValue: try row.get("status")) ?? .queued, error: try row.get("error"), note: try row.get("note"),
             createdAt: Date(timeIntervalSince1970: try row.get("created_at")), updatedAt: Date(timeIntervalSince1970: try row.get("updated_at")))
+    }
+
+    /// `filter` as query parameters: the fields' names and values (parallel arrays; every pair
+    /// must be among the upload's fields), the detected type, and the upload time bounds.
+    static func parameters(_ filter: DocumentFilter) -> (names: [String], values: [String], type: String?, after: Double?, before: Double?) {
+        let fields = filter.fields.prefix(DocumentFilter.maximumFields)
+        return (
+            fields.map(\.name), fields.map(\.value), filter.detectedType, filter.uploadedAfter?.timeIntervalSince1970,
+            filter.uploadedBefore?.timeIntervalSince1970
+        )
     }
 }

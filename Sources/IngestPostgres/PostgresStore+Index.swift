@@ -42,12 +42,13 @@ extension PostgresStore {
         guard !words.isEmpty else { return [] }
         let limit = query.resultCount
         let knowledgeBase = query.knowledgeBase
+        let filter = query.filter
         return try await withConnection { connection in
             // Passages with every word first, then, if there are not enough of those, passages
             // with any of the words.
-            let hits = try await Self.search(connection, words: words.all, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
+            let hits = try await Self.search(connection, words: words.all, knowledgeBase: knowledgeBase, filter: filter, limit: limit, logger: self.logger)
             guard hits.count < limit, words.count > 1 else { return hits }
-            let more = try await Self.search(connection, words: words.any, knowledgeBase: knowledgeBase, limit: limit, logger: self.logger)
+            let more = try await Self.search(connection, words: words.any, knowledgeBase: knowledgeBase, filter: filter, limit: limit, logger: self.logger)
             return hits.followed(by: more, upTo: limit)
         }
     }
@@ -55,9 +56,10 @@ extension PostgresStore {
     /// The best `limit` passages matching `words` (a `tsquery` made of quoted words only), with
     /// a snippet of each marked `«…»`.
     private static func search(
-        _ connection: PostgresConnection, words: String, knowledgeBase: String?, limit: Int, logger: Logger
+        _ connection: PostgresConnection, words: String, knowledgeBase: String?, filter: DocumentFilter, limit: Int, logger: Logger
     ) async throws -> [SearchHit] {
-        try await connection.rows(
+        let (names, values, type, after, before) = parameters(filter)
+        return try await connection.rows(
             """
             WITH wanted AS (SELECT to_tsquery('simple', \(words)) AS query),
             best AS (
@@ -66,6 +68,9 @@ extension PostgresStore {
                 JOIN documents ON documents.id = chunks.document_id
                 JOIN uploads ON uploads.id = documents.upload_id, wanted
                 WHERE chunks.words @@ wanted.query AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                    AND intake_filter_keeps(
+                        uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
+                        \(after)::double precision, \(before)::double precision)
                 ORDER BY score DESC, chunks.id
                 LIMIT \(limit)
             )

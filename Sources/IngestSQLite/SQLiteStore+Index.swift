@@ -39,26 +39,28 @@ extension SQLiteStore {
         return try await read { db in
             // Passages with every word first (fewer rows to rank, and what a person means), then,
             // if there are not enough of those, passages with any of the words.
-            let hits = try Self.search(db, match: all, knowledgeBase: query.knowledgeBase, limit: limit)
+            let hits = try Self.search(db, match: all, knowledgeBase: query.knowledgeBase, filter: query.filter, limit: limit)
             guard hits.count < limit, all != any else { return hits }
-            return hits.followed(by: try Self.search(db, match: any, knowledgeBase: query.knowledgeBase, limit: limit), upTo: limit)
+            return hits.followed(
+                by: try Self.search(db, match: any, knowledgeBase: query.knowledgeBase, filter: query.filter, limit: limit), upTo: limit)
         }
     }
 
     /// The best `limit` passages matching `match`. FTS5 ranks and cuts fastest on its own table:
-    /// take the best candidates there, then join and filter by knowledge base; if the filter
+    /// take the best candidates there, then join and narrow by knowledge base and filter; if that
     /// leaves too few, rank them all.
-    private static func search(_ db: Database, match: String, knowledgeBase: String?, limit: Int) throws -> [SearchHit] {
-        let candidates = knowledgeBase == nil ? limit : limit * 20
-        let hits = try search(db, match: match, knowledgeBase: knowledgeBase, candidates: candidates, limit: limit)
-        if hits.count < limit && knowledgeBase != nil {
-            return try search(db, match: match, knowledgeBase: knowledgeBase, candidates: nil, limit: limit)
+    private static func search(_ db: Database, match: String, knowledgeBase: String?, filter: DocumentFilter, limit: Int) throws -> [SearchHit] {
+        let narrowed = knowledgeBase != nil || !filter.isEmpty
+        let candidates = narrowed ? limit * 20 : limit
+        let hits = try search(db, match: match, knowledgeBase: knowledgeBase, filter: filter, candidates: candidates, limit: limit)
+        if hits.count < limit && narrowed {
+            return try search(db, match: match, knowledgeBase: knowledgeBase, filter: filter, candidates: nil, limit: limit)
         }
         return hits
     }
 
     private static func search(
-        _ db: Database, match: String, knowledgeBase: String?, candidates: Int?, limit: Int
+        _ db: Database, match: String, knowledgeBase: String?, filter: DocumentFilter, candidates: Int?, limit: Int
     ) throws -> [SearchHit] {
         var arguments: StatementArguments = [match]
         var sql = """
@@ -72,10 +74,15 @@ extension SQLiteStore {
             JOIN uploads ON uploads.id = documents.upload_id
             """
         if let candidates { _ = arguments.append(contentsOf: [candidates]) }
+        var conditions: [String] = []
         if let knowledgeBase {
-            sql += " WHERE uploads.knowledge_base = ?"
+            conditions.append("uploads.knowledge_base = ?")
             _ = arguments.append(contentsOf: [knowledgeBase])
         }
+        let narrowing = Self.conditions(filter)
+        conditions += narrowing.sql
+        _ = arguments.append(contentsOf: narrowing.arguments)
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY best.rank LIMIT ?"
         _ = arguments.append(contentsOf: [limit])
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in

@@ -156,6 +156,9 @@ public final class SQLiteStore: IntakeStore {
                 conditions.append("uploads.knowledge_base = ?")
                 _ = arguments.append(contentsOf: [knowledgeBase])
             }
+            let filter = Self.conditions(query.filter)
+            conditions += filter.sql
+            _ = arguments.append(contentsOf: filter.arguments)
             _ = arguments.append(contentsOf: [limit + 1])
             let rows = try Row.fetchAll(
                 db,

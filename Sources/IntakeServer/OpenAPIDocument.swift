@@ -14,6 +14,28 @@ enum OpenAPIDocument {
               scheme: bearer
               description: Needed on every endpoint but /healthz and /metrics once any key exists (intake keys create).
           parameters:
+            filter:
+              name: filter
+              in: query
+              description: "filter[FIELD]=VALUE: only documents whose upload was sent with that field and value (repeatable, at most 16; all must match)."
+              style: deepObject
+              explode: true
+              schema: {type: object, additionalProperties: {type: string}}
+            type:
+              name: type
+              in: query
+              description: "Only documents of this detected type (application/pdf)."
+              schema: {type: string}
+            uploadedAfter:
+              name: uploaded_after
+              in: query
+              description: "Only documents uploaded at or after this date (2026-12-01, midnight UTC) or time (ISO 8601)."
+              schema: {type: string}
+            uploadedBefore:
+              name: uploaded_before
+              in: query
+              description: "Only documents uploaded before this date or time."
+              schema: {type: string}
             id:
               name: id
               in: path
@@ -117,6 +139,10 @@ enum OpenAPIDocument {
                 - {name: knowledge_base, in: query, description: "Only this knowledge base's documents (with an API key, its own only).", schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
                 - {name: cursor, in: query, schema: {type: string}}
+                - {$ref: "#/components/parameters/filter"}
+                - {$ref: "#/components/parameters/type"}
+                - {$ref: "#/components/parameters/uploadedAfter"}
+                - {$ref: "#/components/parameters/uploadedBefore"}
               responses:
                 "200":
                   description: A page.
@@ -189,6 +215,10 @@ enum OpenAPIDocument {
                 - {name: q, in: query, required: true, description: "Words to look for (no query syntax).", schema: {type: string, maxLength: 1000}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 10}}
                 - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
+                - {$ref: "#/components/parameters/filter"}
+                - {$ref: "#/components/parameters/type"}
+                - {$ref: "#/components/parameters/uploadedAfter"}
+                - {$ref: "#/components/parameters/uploadedBefore"}
               responses:
                 "200":
                   description: The results.

@@ -8,7 +8,7 @@ struct IntakeCommand: AsyncParsableCommand {
         abstract: "Document upload ingestion: a streaming multipart/form-data parser and its tools.",
         subcommands: [
             ServeCommand.self, IngestCommand.self, WorkerCommand.self, SearchCommand.self, InspectCommand.self, KeysCommand.self,
-            ExtractCommand.self,
+            ExtractCommand.self, ReprocessCommand.self,
         ]
     )
 }

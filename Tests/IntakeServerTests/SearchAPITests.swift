@@ -167,4 +167,37 @@ import Testing
             #expect(notes.first?["page"] as? Int == 2)
         }
     }
+
+    @Test func searchAndListingsAreNarrowedByUploadFieldsTypeAndDate() async throws {
+        let live = try LiveService()
+        try await live.test { client in
+            func send(_ name: String, tag: String) async throws -> String {
+                let (body, contentType) = uploadBody(file: name, type: nil, data: try fixture(name), field: ("tags", tag))
+                let created = try await client.execute(uri: "/uploads", method: .post, headers: [.contentType: contentType], body: body)
+                return try #require((try json(created)["documents"] as? [[String: Any]])?.first?["id"] as? String)
+            }
+            let text = try await send("sample.txt", tag: "hr")
+            let pdf = try await send("sample.pdf", tag: "finance")
+            try await processAll(live)
+            func ids(_ uri: String, _ key: String) async throws -> Set<String> {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .ok, "\(uri)")
+                return Set((try json(response)[key] as? [[String: Any]] ?? []).compactMap { ($0["document_id"] ?? $0["id"]) as? String })
+            }
+            #expect(try await ids("/search?q=intake%20sample", "results") == [text, pdf])
+            #expect(try await ids("/search?q=intake%20sample&filter%5Btags%5D=hr", "results") == [text])
+            #expect(try await ids("/search?q=intake%20sample&filter[tags]=finance&type=application/pdf", "results") == [pdf])
+            #expect(try await ids("/search?q=intake%20sample&filter[tags]=finance&type=text/plain", "results").isEmpty)
+            #expect(try await ids("/documents?filter[tags]=finance", "documents") == [pdf])
+            #expect(try await ids("/documents?type=text/plain", "documents") == [text])
+            #expect(try await ids("/documents?uploaded_after=2000-01-01&uploaded_before=2999-01-01T00:00:00Z", "documents") == [text, pdf])
+            #expect(try await ids("/documents?uploaded_before=2000-01-01", "documents").isEmpty)
+            for bad in ["/documents?uploaded_after=yesterday", "/search?q=x&type=pdf", "/search?q=x&filter[]=a"] {
+                let refused = try await client.execute(uri: bad, method: .get)
+                #expect(refused.status == .badRequest, "\(bad)")
+            }
+            let many = (0...DocumentFilter.maximumFields).map { "filter[f\($0)]=v" }.joined(separator: "&")
+            #expect(try await client.execute(uri: "/documents?" + many, method: .get).status == .badRequest)
+        }
+    }
 }

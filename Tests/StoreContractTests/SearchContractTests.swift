@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import IntakeTesting
 import KnowledgeBase
 import Testing
 
@@ -13,16 +14,20 @@ struct Indexer {
         try await indexed(filename, ExtractedText(text: text), knowledgeBase: knowledgeBase, chunker: chunker)
     }
 
-    /// Records a document and processes it with `extracted` as what was extracted.
+    /// Records a document (of type `detectedType`, its upload sent with `fields`) and processes it
+    /// with `extracted` as what was extracted.
     @discardableResult
-    func indexed(_ filename: String, _ extracted: ExtractedText, knowledgeBase: String = "kb", chunker: Chunker = Chunker()) async throws -> String {
+    func indexed(
+        _ filename: String, _ extracted: ExtractedText, knowledgeBase: String = "kb", fields: [UploadField] = [], detectedType: String = "text/plain",
+        chunker: Chunker = Chunker()
+    ) async throws -> String {
         let text = extracted.text
         let receipt = try await store.record(
             NewUpload(
-                knowledgeBase: knowledgeBase, fields: [],
+                knowledgeBase: knowledgeBase, fields: fields,
                 documents: [
                     NewDocument(
-                        fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: "text/plain",
+                        fieldName: "doc", filename: filename, filenameStar: nil, declaredType: nil, detectedType: detectedType,
                         charset: "utf-8", size: text.utf8.count, sha256: String(repeating: "a", count: 64))
                 ]))
         let job = try #require(try await store.claim(worker: "test", lease: .seconds(60)))
@@ -174,6 +179,40 @@ struct Indexer {
             let plain = try await Indexer(store: fixture.store).indexed("notes.txt", "Plain notes about ranking.")
             #expect(try await fixture.store.chunks(documentID: plain).map(\.page) == [nil])
             #expect(try await fixture.store.search(SearchQuery(text: "ranking")).first?.page == nil)
+        }
+    }
+
+    @Test(arguments: ContractBackend.available)
+    func searchesAndListingsAreNarrowedByUploadFieldsTypeAndUploadTime(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let indexer = Indexer(store: fixture.store)
+            let start = fixture.clock.dates.now
+            let handbook = try await indexer.indexed(
+                "handbook.pdf", ExtractedText(text: "Retention: records are kept seven years."),
+                fields: [UploadField(name: "title", value: "Handbook"), UploadField(name: "tags", value: "hr")], detectedType: "application/pdf")
+            fixture.clock.advance(by: .seconds(3600))
+            let middle = fixture.clock.dates.now
+            let ledger = try await indexer.indexed(
+                "ledger.txt", ExtractedText(text: "Retention of invoices: ten years."),
+                fields: [UploadField(name: "tags", value: "finance"), UploadField(name: "tags", value: "hr")])
+            func searched(_ filter: DocumentFilter) async throws -> Set<String> {
+                Set(try await fixture.store.search(SearchQuery(text: "retention", filter: filter)).map(\.documentID))
+            }
+            func listed(_ filter: DocumentFilter) async throws -> Set<String> {
+                Set(try await fixture.store.documents(DocumentQuery(filter: filter)).documents.map(\.id))
+            }
+            for look in [searched, listed] {
+                #expect(try await look(DocumentFilter()) == [handbook, ledger])
+                #expect(try await look(DocumentFilter(fields: [UploadField(name: "tags", value: "hr")])) == [handbook, ledger])
+                // Every field given must match (a field sent twice matches either value).
+                #expect(try await look(DocumentFilter(fields: [UploadField(name: "tags", value: "hr"), UploadField(name: "tags", value: "finance")])) == [ledger])
+                #expect(try await look(DocumentFilter(fields: [UploadField(name: "title", value: "Handbook"), UploadField(name: "tags", value: "finance")])).isEmpty)
+                #expect(try await look(DocumentFilter(fields: [UploadField(name: "title", value: "handbook")])).isEmpty)  // exact values
+                #expect(try await look(DocumentFilter(detectedType: "application/pdf")) == [handbook])
+                #expect(try await look(DocumentFilter(uploadedAfter: middle)) == [ledger])
+                #expect(try await look(DocumentFilter(uploadedBefore: middle)) == [handbook])
+                #expect(try await look(DocumentFilter(uploadedAfter: start, uploadedBefore: middle.addingTimeInterval(1))) == [handbook, ledger])
+            }
         }
     }
 }

@@ -6,7 +6,8 @@
 # and one content under two names (--json output parsed and checked); a run interrupted with
 # SIGINT halfway and run again (every file present once); a server killed with SIGKILL and
 # restarted mid-run (the run retries and finishes); --data-dir, straight into a local data
-# directory; and a file over the server's limit (413). Ends with "N passed, M failed".
+# directory; a field sent with files used as a filter by `intake search` and `intake reprocess`;
+# and a file over the server's limit (413). Ends with "N passed, M failed".
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intake=${1:?usage: ingest-with-server.sh INTAKE_BINARY}
@@ -140,7 +141,23 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM documents").fet
 "$intake" ingest "$tree" --data-dir "$work/local" --knowledge-base local-kb >"$work/local2.txt" 2>&1
 check "--data-dir: a second run skips everything" bash -c "grep -q '0 uploaded (0.0 kB), 6 skipped, 1 failed' '$work/local2.txt'"
 
-# 5. Over the server's limit: 413 with the server's message, reported and not retried.
+# 5. Fields as filters: intake search --filter, and intake reprocess of what a filter keeps.
+mkdir -p "$work/tagged"
+printf '# Lighthouse maintenance\n\nThe lamp is cleaned every spring.\n' >"$work/tagged/lighthouse.md"
+"$intake" ingest "$work/tagged" --server "$base" --field team=support >/dev/null 2>&1
+processed() { curl -s "$base/documents?filter%5Bteam%5D=support" | python3 -c 'import json,sys; d=json.load(sys.stdin)["documents"]; print(len(d) == 1 and d[0]["status"] == "processed")'; }
+for _ in $(seq 1 300); do [[ $(processed) == True ]] && break; sleep 0.1; done
+check "a file sent with --field team=support is processed" test "$(processed)" = True
+check "intake search --filter team=support finds it" bash -c "'$intake' search lighthouse lamp --server '$base' --filter team=support | grep -q 'lighthouse.md'"
+check "intake search --filter team=sales does not" bash -c "'$intake' search lighthouse lamp --server '$base' --filter team=sales | grep -q 'no passage matches'"
+"$intake" reprocess --all --filter team=support --type text/markdown --server "$base" >"$work/reprocess.txt" 2>&1
+check "intake reprocess --all --filter … queues exactly that document" grep -q '^1 document(s) queued' "$work/reprocess.txt"
+for _ in $(seq 1 300); do [[ $(processed) == True ]] && break; sleep 0.1; done
+check "and it is processed again" test "$(processed)" = True
+"$intake" reprocess 00000000-0000-0000-0000-000000000000 --server "$base" >"$work/reprocess-missing.txt" 2>&1
+check "intake reprocess of an unknown id exits 1 naming it" bash -c "test $? = 1 && grep -q 'not found: 00000000' '$work/reprocess-missing.txt'"
+
+# 6. Over the server's limit: 413 with the server's message, reported and not retried.
 mkdir -p "$work/large"
 python3 -c 'open("'"$work/large/big.txt"'", "w").write("large text line\n" * 200000)'
 kill "$server"; wait "$server" 2>/dev/null

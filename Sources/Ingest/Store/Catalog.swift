@@ -134,11 +134,14 @@ public struct DocumentQuery: Sendable, Hashable {
     /// Newest documents first (as a person browses); oldest first by default (as a program
     /// catches up).
     public var newestFirst: Bool
+    /// Only the documents it keeps.
+    public var filter: DocumentFilter
 
     public init(
         status: DocumentStatus? = nil, sha256: String? = nil, knowledgeBase: String? = nil, limit: Int = 100, cursor: String? = nil,
-        newestFirst: Bool = false
+        newestFirst: Bool = false, filter: DocumentFilter = DocumentFilter()
     ) {
+        self.filter = filter
         self.status = status
         self.sha256 = sha256
         self.knowledgeBase = knowledgeBase

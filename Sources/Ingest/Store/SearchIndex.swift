@@ -70,11 +70,14 @@ public struct SearchQuery: Sendable, Hashable {
     public var knowledgeBase: String?
     /// At most this many results (1...100).
     public var limit: Int
+    /// Only passages of the documents it keeps.
+    public var filter: DocumentFilter
 
-    public init(text: String, knowledgeBase: String? = nil, limit: Int = 10) {
+    public init(text: String, knowledgeBase: String? = nil, limit: Int = 10, filter: DocumentFilter = DocumentFilter()) {
         self.text = text
         self.knowledgeBase = knowledgeBase
         self.limit = limit
+        self.filter = filter
     }
 }
 

@@ -77,6 +77,7 @@ struct DocumentRoutes {
             query.newestFirst = order == "newest"
         }
         query.cursor = parameters.get("cursor")
+        query.filter = try DocumentFilterParameters.filter(request)
         do {
             let page = try await service.database.documents(query)
             return try jsonResponse(.ok, APIModels.DocumentList(documents: page.documents.map { APIModels.Document($0) }, nextCursor: page.nextCursor))

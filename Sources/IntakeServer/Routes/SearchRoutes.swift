@@ -11,7 +11,8 @@ struct SearchRoutes {
         router.get("search") { request, context in try await search(request, context) }
     }
 
-    /// `?q=words&limit=N[&knowledge_base=NAME]`: the caller's knowledge base only when it has a key.
+    /// `?q=words&limit=N[&knowledge_base=NAME]`: the caller's knowledge base only when it has a key;
+    /// narrowed by ``DocumentFilterParameters`` (`filter[FIELD]=`, `type=`, `uploaded_after=`, `uploaded_before=`).
     private func search(_ request: Request, _ context: IntakeRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         guard let text = parameters.get("q"), !text.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -30,6 +31,7 @@ struct SearchRoutes {
             }
             query.limit = parsed
         }
+        query.filter = try DocumentFilterParameters.filter(request)
         let hits = try await service.database.search(query)
         return try jsonResponse(.ok, APIModels.SearchResults(results: hits.map(APIModels.SearchResult.init)))
     }

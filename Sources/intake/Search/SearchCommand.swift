@@ -20,6 +20,9 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "At most this many results (1 to 100).")
     var limit = 10
 
+    @OptionGroup(title: "Which documents")
+    var which: FilterOptions
+
     @Flag(help: "Print the server's JSON answer.")
     var json = false
 
@@ -34,6 +37,7 @@ struct SearchCommand: AsyncParsableCommand {
             let chunk: Int
             let score: Double
             let snippet: String
+            let page: Int?
         }
         let results: [Result]
     }
@@ -44,9 +48,12 @@ struct SearchCommand: AsyncParsableCommand {
         switch try destination.target {
         case .dataDirectory(let dataDirectory):
             let store = try await destination.store.open(dataDirectory: dataDirectory)
-            let hits = try await store.search(SearchQuery(text: text, knowledgeBase: destination.knowledgeBase, limit: limit))
+            let hits = try await store.search(SearchQuery(text: text, knowledgeBase: destination.knowledgeBase, limit: limit, filter: try which.filter))
             try await store.close()
-            results = Results(results: hits.map { .init(document_id: $0.documentID, filename: $0.filename, chunk: $0.chunk, score: $0.score, snippet: $0.snippet) })
+            results = Results(
+                results: hits.map {
+                    .init(document_id: $0.documentID, filename: $0.filename, chunk: $0.chunk, score: $0.score, snippet: $0.snippet, page: $0.page)
+                })
         case .server(let url, let apiKey):
             results = try await remote(text, server: url, apiKey: apiKey)
         }
@@ -59,7 +66,8 @@ struct SearchCommand: AsyncParsableCommand {
         if results.results.isEmpty { print("no passage matches '\(text)'") }
         for (rank, result) in results.results.enumerated() {
             let snippet = result.snippet.split(whereSeparator: \.isNewline).joined(separator: " ")
-            print("\(rank + 1). \(result.filename ?? result.document_id) · passage \(result.chunk) · score \(String(format: "%.2f", result.score))")
+            let page = result.page.map { " · page \($0)" } ?? ""
+            print("\(rank + 1). \(result.filename ?? result.document_id)\(page) · passage \(result.chunk) · score \(String(format: "%.2f", result.score))")
             print("   \(snippet)")
         }
     }
@@ -69,7 +77,7 @@ struct SearchCommand: AsyncParsableCommand {
         components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + "/search"
         components.queryItems =
             [URLQueryItem(name: "q", value: text), URLQueryItem(name: "limit", value: "\(limit)")]
-            + (destination.knowledgeBase.map { [URLQueryItem(name: "knowledge_base", value: $0)] } ?? [])
+            + (destination.knowledgeBase.map { [URLQueryItem(name: "knowledge_base", value: $0)] } ?? []) + (try which.queryItems)
         var request = HTTPClientRequest(url: components.url!.absoluteString)
         if let key = apiKey {
             request.headers.add(name: "Authorization", value: "Bearer \(key)")
