@@ -21,9 +21,11 @@ enum APIModels {
         let note: String?
         let attempts: Int?
         let updatedAt: Date?
+        /// The fields its upload was sent with (its metadata, which filters match), by name.
+        var fields: [String: [String]]?
 
         enum CodingKeys: String, CodingKey {
-            case id, field, filename, size, sha256, charset, status, error, note, attempts
+            case id, field, filename, size, sha256, charset, status, error, note, attempts, fields
             case uploadID = "upload_id", filenameStar = "filename_star", declaredType = "declared_type"
             case detectedType = "detected_type", createdAt = "created_at", updatedAt = "updated_at"
         }
@@ -67,6 +69,7 @@ enum APIModels {
                 try container.encode(attempts, forKey: .attempts)
                 try container.encode(updatedAt, forKey: .updatedAt)
             }
+            if let fields { try container.encode(fields, forKey: .fields) }
         }
     }
 

@@ -72,6 +72,7 @@ enum OpenAPIDocument {
                 note: {type: [string, "null"], description: "Only in GET /documents/{id}: why a processed document has no passages."}
                 attempts: {type: integer, description: "Only in GET /documents/{id}."}
                 updated_at: {type: string, format: date-time, description: "Only in GET /documents/{id}."}
+                fields: {type: object, additionalProperties: {type: array, items: {type: string}}, description: "Only in GET /documents/{id}: its upload's fields, its metadata."}
             Upload:
               type: object
               required: [id, created_at, knowledge_base, fields, documents]

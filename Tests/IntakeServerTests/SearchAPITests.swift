@@ -189,6 +189,9 @@ import Testing
             #expect(try await ids("/search?q=intake%20sample&filter[tags]=finance&type=application/pdf", "results") == [pdf])
             #expect(try await ids("/search?q=intake%20sample&filter[tags]=finance&type=text/plain", "results").isEmpty)
             #expect(try await ids("/documents?filter[tags]=finance", "documents") == [pdf])
+            // A document shows its metadata: the fields of its upload.
+            let detail = try json(try await client.execute(uri: "/documents/\(pdf)", method: .get))
+            #expect((detail["fields"] as? [String: [String]]) == ["tags": ["finance"]])
             #expect(try await ids("/documents?type=text/plain", "documents") == [text])
             #expect(try await ids("/documents?uploaded_after=2000-01-01&uploaded_before=2999-01-01T00:00:00Z", "documents") == [text, pdf])
             #expect(try await ids("/documents?uploaded_before=2000-01-01", "documents").isEmpty)

@@ -12,7 +12,11 @@ struct DocumentRoutes {
         router.get("documents/:id") { _, context in
             let record = try await document(context)
             let job = try await service.database.job(documentID: record.id)
-            return try jsonResponse(.ok, APIModels.Document(record, detail: job, detailed: true))
+            var document = APIModels.Document(record, detail: job, detailed: true)
+            // Its metadata: the fields of its upload.
+            let fields = try await service.database.upload(id: record.uploadID)?.fields ?? []
+            document.fields = Dictionary(grouping: fields, by: \.name).mapValues { $0.map(\.value) }
+            return try jsonResponse(.ok, document)
         }
         router.get("documents/:id/content") { request, context in try await content(request, context) }
         router.get("documents/:id/chunks") { _, context -> Response in
