@@ -99,7 +99,9 @@ public struct RTFExtractor: DocumentProcessor {
                     case "rdblquote": emit("\u{201D}")
                     case "uc": stack[stack.count - 1].unicodeFallback = max(0, min(parameter ?? 1, 16))
                     case "u":
-                        if let parameter, let scalar = Unicode.Scalar(UInt32(parameter < 0 ? parameter + 65536 : parameter) & 0x1F_FFFF) {
+                        // A signed 16-bit value (negative for the upper half), or out of range: then nothing.
+                        let code = parameter.map { $0 < 0 ? $0 + 65536 : $0 } ?? -1
+                        if (0...0x10FFFF).contains(code), let scalar = Unicode.Scalar(UInt32(code)) {
                             emit(String(Character(scalar)))
                         }
                         fallbackToSkip = stack[stack.count - 1].unicodeFallback
