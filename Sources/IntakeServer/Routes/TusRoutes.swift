@@ -182,13 +182,6 @@ struct TusRoutes {
     }
 }
 
-/// A refusal made after the request's body was read (or partly read): it closes the
-/// connection or not as it says, and is not drained again.
-struct AfterTheBody: Error {
-    var error: APIError
-    init(_ error: APIError) { self.error = error }
-}
-
 /// tus `Upload-Metadata`: comma-separated `key base64value` pairs (a key alone for an empty value).
 /// `filename` and `filetype` name the file; every other key is a form field of the upload.
 struct TusMetadata {
