@@ -273,7 +273,7 @@ enum OpenAPIDocument {
               responses:
                 "204": {description: "Tus-Version, Tus-Extension, Tus-Max-Size, Upload-Limit (max-size, max-age)."}
             post:
-              summary: "Creates a resumable upload. tus (Tus-Resumable: 1.0.0): Upload-Length bytes, or Upload-Defer-Length: 1; Upload-Metadata filename, filetype and fields; creation-with-upload. IETF resumable-upload draft (Upload-Complete: ?1 or ?0, interop version 9): the body is the file or its first piece, Content-Type its type, Content-Disposition its name; 104 Upload Resumption Supported with the Location to a client that sends Upload-Draft-Interop-Version: 9."
+              summary: "Creates a resumable upload. tus (Tus-Resumable: 1.0.0): Upload-Length bytes, or Upload-Defer-Length: 1; Upload-Metadata filename, filetype and fields; creation-with-upload. IETF resumable-upload draft (Upload-Complete: ?1 or ?0, interop versions 10 and 9): the body is the file or its first piece, Content-Type its type, Content-Disposition its name; 104 Upload Resumption Supported with the Location to a client that sends Upload-Draft-Interop-Version: 10 (or 9)."
               parameters:
                 - {name: knowledge_base, in: query, schema: {type: string, pattern: "^[A-Za-z0-9._-]{1,64}$"}}
               responses:

@@ -4,8 +4,8 @@ import Hummingbird
 import Ingest
 import Multipart
 
-/// The IETF resumable-upload protocol (draft-ietf-httpbis-resumable-upload, interop version
-/// ``interopVersion``) at `/files/`, on the uploads ``ResumableUploads`` keeps, beside tus:
+/// The IETF resumable-upload protocol (draft-ietf-httpbis-resumable-upload, interop versions
+/// ``interopVersions``) at `/files/`, on the uploads ``ResumableUploads`` keeps, beside tus:
 ///
 /// - creation: `POST /files` with `Upload-Complete` (`?1`: the body is the whole file; `?0`: a
 ///   first piece of it), the file's type in `Content-Type`, its name in `Content-Disposition`;
@@ -23,8 +23,11 @@ import Multipart
 struct IETFUploadRoutes {
     let uploads: ResumableUploads
 
-    /// The draft's interop version this server speaks (draft-ietf-httpbis-resumable-upload-12).
-    static let interopVersion = 9
+    /// The draft's interop versions this server speaks: 10 (draft 13, October 2026, and the
+    /// drafts after it) and 9 (draft 12), which differ in nothing this server does: it already
+    /// sends `Upload-Limit` with every offset, and its final answers mean what version 10 says.
+    /// A 104 carries the version the request named.
+    static let interopVersions: Set<Int> = [9, 10]
     static let mediaType = "application/partial-upload"
 
     static let completeField = HTTPField.Name("Upload-Complete")!
@@ -83,12 +86,12 @@ struct IETFUploadRoutes {
             let upload = try await uploads.create(
                 knowledgeBase: knowledgeBase, length: length, filename: filename, declaredType: request.headers[.contentType], fields: [])
             let location = "/files/\(upload.id)"
-            // Only a client of this interop version may be sent 104 (the draft's rule).
-            if request.headers[Self.interopField] == "\(Self.interopVersion)" {
+            // Only a client of an interop version spoken here may be sent 104 (the draft's rule).
+            if let version = Self.integer(request.headers[Self.interopField]).map(Int.init), Self.interopVersions.contains(version) {
                 await context.sendInterim(
                     HTTPResponse(
                         status: HTTPResponse.Status(code: 104, reasonPhrase: "Upload Resumption Supported"),
-                        headerFields: [.location: location, Self.interopField: "\(Self.interopVersion)", Self.limitField: limits(of: upload)]))
+                        headerFields: [.location: location, Self.interopField: "\(version)", Self.limitField: limits(of: upload)]))
             }
             let append = ResumableUploads.Append(offset: 0, length: length, completes: completes, completesOnlyWhenSaid: true)
             switch try await uploads.append(upload, append, request, context) {
