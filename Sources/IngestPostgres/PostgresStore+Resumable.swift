@@ -57,12 +57,15 @@ extension PostgresStore {
         }
     }
 
-    public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
+    public func checkpointResumableAppend(id: String, node: String, offset: Int64?, leaseUntil: Date) async throws {
         let until = leaseUntil.timeIntervalSince1970
         let logger = logger
         try await transaction { connection in
             let renewed = try await connection.execute(
-                "UPDATE resumable_uploads SET append_until = \(until) WHERE id = \(id) AND append_node = \(node) RETURNING 1", logger: logger)
+                """
+                UPDATE resumable_uploads SET append_until = \(until), offset_bytes = GREATEST(offset_bytes, COALESCE(\(offset)::bigint, offset_bytes))
+                WHERE id = \(id) AND append_node = \(node) RETURNING 1
+                """, logger: logger)
             guard renewed == 1 else {
                 guard let row = try await connection.row("SELECT offset_bytes FROM resumable_uploads WHERE id = \(id)", logger: logger) else {
                     throw ResumableUploadNotFound(id: id)

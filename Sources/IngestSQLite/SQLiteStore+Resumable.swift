@@ -50,11 +50,14 @@ extension SQLiteStore {
         }
     }
 
-    public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
+    public func checkpointResumableAppend(id: String, node: String, offset: Int64?, leaseUntil: Date) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE resumable_uploads SET append_until = ? WHERE id = ? AND append_node = ?",
-                arguments: [leaseUntil.timeIntervalSince1970, id, node])
+                sql: """
+                    UPDATE resumable_uploads SET append_until = ?, offset_bytes = MAX(offset_bytes, COALESCE(?, offset_bytes))
+                    WHERE id = ? AND append_node = ?
+                    """,
+                arguments: [leaseUntil.timeIntervalSince1970, offset, id, node])
             guard db.changesCount == 1 else {
                 let offset = try Int64.fetchOne(db, sql: "SELECT offset_bytes FROM resumable_uploads WHERE id = ?", arguments: [id])
                 guard let offset else { throw ResumableUploadNotFound(id: id) }

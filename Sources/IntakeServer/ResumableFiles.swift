@@ -77,9 +77,14 @@ struct ResumableFiles: Sendable {
     /// `running` is the SHA-256 of the upload's first `offset` bytes, when this node has it
     /// (``RunningDigests``): it goes on over the bytes written, so that completion need not read
     /// the file again.
+    ///
+    /// With `checkpointEvery`, each time that many more bytes are in, they are synced and
+    /// `checkpoint` is told the offset they reach (the route records it: a long append cut by a
+    /// crash keeps what it had synced); when it throws, nothing more is written.
     func append(
         _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, running: SHA256? = nil,
-        body: some AsyncSequence<ByteBuffer, any Error>, beforeWrite: () async throws -> Void = {}
+        body: some AsyncSequence<ByteBuffer, any Error>, beforeWrite: () async throws -> Void = {},
+        checkpointEvery: Int64? = nil, checkpoint: (Int64) async throws -> Void = { _ in }
     ) async throws(StorageError) -> Appended {
         var running = running
         var sha1 = checksum == .sha1 ? Insecure.SHA1() : nil
@@ -90,6 +95,7 @@ struct ResumableFiles: Sendable {
         if ftruncate(descriptor, off_t(offset)) != 0 { throw StorageError.systemCall("cut a resumable upload's file back to its offset") }
         var position = offset
         var unflushed = 0
+        var checkpointed = offset
         var failure: (any Error)?
         do {
             for try await buffer in body {
@@ -120,6 +126,13 @@ struct ResumableFiles: Sendable {
                 if unflushed >= Self.writebackInterval {
                     BlobWriter.startWriteback(descriptor, upTo: Int(position))
                     unflushed = 0
+                }
+                if let checkpointEvery, position - checkpointed >= checkpointEvery {
+                    try await DirectoryBlobStore.offloaded { () throws(StorageError) in
+                        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+                    }
+                    try await checkpoint(position)
+                    checkpointed = position
                 }
             }
         } catch let error as StorageError {

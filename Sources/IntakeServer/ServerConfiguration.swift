@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     /// either, a creation is refused (429 `too_many_uploads`) until one completes, is cancelled
     /// or expires.
     public var resumableUploadLimits = ResumableUploadLimits()
+    /// How many bytes of one long append to a resumable upload are synced and recorded at a time
+    /// while it runs (a server that dies mid-append keeps all but the last of them; an IETF client
+    /// is told each offset in a `104`). A piece with a tus checksum is recorded whole or not at all.
+    public var resumableCheckpointBytes: Int64 = 64 << 20
     /// `GET /events` streams open at once, in all and per API key (anonymous requests count as
     /// one key); past either, 503 `too_many_streams`.
     public var maximumEventStreams: Int = 256

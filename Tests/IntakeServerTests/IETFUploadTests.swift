@@ -218,6 +218,29 @@ import Testing
         }
     }
 
+    @Test func aLongAppendIsSyncedAndRecordedAsItGoesAndEachCheckpointIsSentIn104() async throws {
+        // A checkpoint every 64 KiB (64 MiB by default).
+        let live = try LiveService { $0.resumableCheckpointBytes = 64 << 10 }
+        let body = (0..<(300 << 10)).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+        try await live.test { http in
+            let client = ResumableUploadClient(port: try #require(http.port))
+            // The whole file announced, 200 KiB of it sent, the rest held back.
+            let held = await client.begin(
+                "POST", "/files", [Self.interop, ("Upload-Complete", "?1"), ("Content-Type", "text/plain")], body: body, sending: 200 << 10)
+            let heads = await held.interims { head in Int(head["upload-offset"] ?? "0") ?? 0 >= 128 << 10 }
+            let location = try #require(heads.first?["location"])
+            let offsets = heads.compactMap { $0["upload-offset"].flatMap(Int.init) }
+            #expect(!offsets.isEmpty && offsets == offsets.sorted() && offsets.allSatisfy { $0 <= 200 << 10 }, "\(offsets)")
+            #expect(heads.dropFirst().allSatisfy { $0["upload-draft-interop-version"] == "10" && $0["location"] == nil })
+            // While the request still runs, the store has the last checkpoint: what a restarted server would resume from.
+            let during = try #require(Int(await client.send("HEAD", location)["upload-offset"] ?? ""))
+            #expect(during >= offsets.last! && during <= 200 << 10)
+            let done = await held.finish(Array(body[(200 << 10)...]))
+            #expect(done.status == 201)
+            #expect(done["upload-complete"] == "?1")
+        }
+    }
+
     @Test func lengthsOverTheLimitOrInconsistentAreRefusedBeforeAnUploadIsMade() async throws {
         let live = try LiveService(
             limits: {

@@ -48,23 +48,37 @@ struct ResumableUploadClient: Sendable {
     }
 
     /// A request whose body has been sent only in part, its connection held open.
-    final class HeldRequest: Sendable {
+    final class HeldRequest: @unchecked Sendable {
         let descriptor: Int32
         let method: String
+        /// What has been read from the connection so far (interim responses before the rest is sent).
+        private var reader: Reader
 
         init(descriptor: Int32, method: String) {
             self.descriptor = descriptor
             self.method = method
+            reader = Reader(descriptor: descriptor)
+        }
+
+        /// Reads interim responses until one satisfies `wanted` (or the connection ends); returns
+        /// them all. Not to be called while another call on this request runs.
+        func interims(until wanted: @escaping @Sendable (Head) -> Bool) async -> [Head] {
+            await onThread {
+                var heads: [Head] = []
+                while let head = self.reader.head(), (100..<200).contains(head.status) {
+                    heads.append(head)
+                    if wanted(head) { break }
+                }
+                return heads
+            }
         }
 
         /// Sends the rest of the body and reads the answer, then closes the connection.
         func finish(_ rest: [UInt8]) async -> Exchange {
-            let (descriptor, method) = (self.descriptor, self.method)
-            return await onThread {
-                defer { close(descriptor) }
-                _ = ResumableUploadClient.sendAll(descriptor, rest)
-                var reader = Reader(descriptor: descriptor)
-                return ResumableUploadClient.read(&reader, method: method, stopAtInterim: false)
+            await onThread {
+                defer { close(self.descriptor) }
+                _ = ResumableUploadClient.sendAll(self.descriptor, rest)
+                return ResumableUploadClient.read(&self.reader, method: self.method, stopAtInterim: false)
             }
         }
     }

@@ -171,4 +171,27 @@ import Testing
             try await store.createResumableUpload(make("c", in: "kb1"), limits: limits)
         }
     }
+
+    @Test(arguments: ContractBackend.available)
+    func aCheckpointRecordsTheOffsetUnderTheClaimAndNeverMovesItBack(_ backend: ContractBackend) async throws {
+        try await backend.withStore { (fixture) async throws in
+            let store = fixture.store
+            let start = try await uploadHeld(by: "a", for: 60, in: fixture)
+            let lease = Date(timeIntervalSince1970: start + 120)
+            try await store.checkpointResumableAppend(id: "u1", node: "a", offset: 40, leaseUntil: lease)
+            #expect(try await store.resumableUpload(id: "u1")?.offset == 40)
+            // Still held: another append is refused, at the checkpoint's offset.
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 40)) {
+                _ = try await store.beginResumableAppend(id: "u1", at: 40, node: "b", leaseUntil: lease)
+            }
+            // An older checkpoint changes nothing; one by another node is refused.
+            try await store.checkpointResumableAppend(id: "u1", node: "a", offset: 10, leaseUntil: lease)
+            #expect(try await store.resumableUpload(id: "u1")?.offset == 40)
+            await #expect(throws: ResumableUploadConflict(.appendInProgress, offset: 40)) {
+                try await store.checkpointResumableAppend(id: "u1", node: "b", offset: 90, leaseUntil: lease)
+            }
+            let finished = try await store.finishResumableAppend(id: "u1", node: "a", offset: 70, length: nil, expiresAt: lease)
+            #expect(finished.offset == 70)
+        }
+    }
 }

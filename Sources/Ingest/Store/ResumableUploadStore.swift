@@ -24,10 +24,11 @@ public protocol ResumableUploadStore: Sendable {
     /// is not `offset`, or another append holds it; returns the upload as it is.
     func beginResumableAppend(id: String, at offset: Int64, node: String, leaseUntil: Date) async throws -> ResumableUpload
 
-    /// Extends the claim `node` holds on `id` to `leaseUntil`, while its append runs; throws
-    /// ``ResumableUploadConflict`` if the claim is no longer `node`'s (it ran out and another took
-    /// it), and the append must then stop writing.
-    func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws
+    /// Extends the claim `node` holds on `id` to `leaseUntil`, while its append runs, and, with
+    /// `offset`, records it as the upload's offset (a checkpoint of a long append: its bytes are
+    /// synced; the offset never goes back). Throws ``ResumableUploadConflict`` if the claim is no
+    /// longer `node`'s (it ran out and another took it), and the append must then stop writing.
+    func checkpointResumableAppend(id: String, node: String, offset: Int64?, leaseUntil: Date) async throws
 
     /// Ends the append `node` began: the upload's offset becomes `offset` (its bytes synced
     /// before this is called), its length `length` if it was deferred and is now known, its
@@ -89,6 +90,12 @@ public struct ResumableUpload: Sendable, Hashable {
 }
 
 extension ResumableUploadStore {
+    /// Extends the claim `node` holds on `id` to `leaseUntil` (``checkpointResumableAppend(id:node:offset:leaseUntil:)``
+    /// without an offset).
+    public func renewResumableAppend(id: String, node: String, leaseUntil: Date) async throws {
+        try await checkpointResumableAppend(id: id, node: node, offset: nil, leaseUntil: leaseUntil)
+    }
+
     /// Records a new upload at offset 0, with no limit on how many there are.
     public func createResumableUpload(_ upload: ResumableUpload) async throws {
         try await createResumableUpload(upload, limits: ResumableUploadLimits(perKnowledgeBase: .max, total: .max))

@@ -87,13 +87,14 @@ struct IETFUploadRoutes {
                 knowledgeBase: knowledgeBase, length: length, filename: filename, declaredType: request.headers[.contentType], fields: [])
             let location = "/files/\(upload.id)"
             // Only a client of an interop version spoken here may be sent 104 (the draft's rule).
-            if let version = Self.integer(request.headers[Self.interopField]).map(Int.init), Self.interopVersions.contains(version) {
+            let version = Self.spokenVersion(request)
+            if let version {
                 await context.sendInterim(
                     HTTPResponse(
                         status: HTTPResponse.Status(code: 104, reasonPhrase: "Upload Resumption Supported"),
                         headerFields: [.location: location, Self.interopField: "\(version)", Self.limitField: limits(of: upload)]))
             }
-            let append = ResumableUploads.Append(offset: 0, length: length, completes: completes, completesOnlyWhenSaid: true)
+            let append = ResumableUploads.Append(offset: 0, length: length, completes: completes, completesOnlyWhenSaid: true, progressVersion: version)
             switch try await uploads.append(upload, append, request, context) {
             case .appended(let now):
                 return Response(
@@ -117,7 +118,8 @@ struct IETFUploadRoutes {
                 throw APIError(.badRequest, code: "invalid_upload_complete", message: "an append needs Upload-Complete: ?1 when its body ends the file, ?0 otherwise", closesConnection: true)
             }
             let length = try Self.length(request, offset: offset, completes: completes)
-            let append = ResumableUploads.Append(offset: offset, length: length, completes: completes, completesOnlyWhenSaid: true)
+            let append = ResumableUploads.Append(
+                offset: offset, length: length, completes: completes, completesOnlyWhenSaid: true, progressVersion: Self.spokenVersion(request))
             switch try await uploads.append(upload, append, request, context) {
             case .appended(let now):
                 return Response(status: .noContent, headers: [Self.completeField: "?0", Self.offsetField: "\(now.offset)", Self.limitField: limits(of: now)])
@@ -125,6 +127,11 @@ struct IETFUploadRoutes {
                 return Self.completed(receipt)
             }
         }
+    }
+
+    /// The interop version `request` names, if this server speaks it.
+    static func spokenVersion(_ request: Request) -> Int? {
+        integer(request.headers[interopField]).map(Int.init).flatMap { interopVersions.contains($0) ? $0 : nil }
     }
 
     /// What `POST /uploads` answers, marked as the end of the upload.

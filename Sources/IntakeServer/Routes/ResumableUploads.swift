@@ -39,6 +39,8 @@ struct ResumableUploads: Sendable {
         var completesOnlyWhenSaid = false
         /// tus `Upload-Checksum`: the piece is dropped (460) when its digest differs.
         var checksum: (algorithm: ResumableFiles.ChecksumAlgorithm, digest: [UInt8])?
+        /// The IETF interop version to name in a `104` with each checkpoint's offset; nil: none sent.
+        var progressVersion: Int?
     }
 
     /// How an append ended.
@@ -132,9 +134,11 @@ struct ResumableUploads: Sendable {
             error.extraHeaders = [HTTPField.Name("Upload-Offset")!: "\(conflict.offset)"]
             throw error
         }
-        /// Ends the claim with the offset where it was: nothing of this request counts.
+        /// The offset recorded so far: where the append began, then each checkpoint's.
+        var durable = append.offset
+        /// Ends the claim with the offset recorded (what this request had synced at its last checkpoint).
         func release() async {
-            _ = try? await database.finishResumableAppend(id: upload.id, node: node, offset: append.offset, length: nil, expiresAt: claimed.expiresAt)
+            _ = try? await database.finishResumableAppend(id: upload.id, node: node, offset: durable, length: nil, expiresAt: claimed.expiresAt)
         }
         if let known = claimed.length, let told = append.length, known != told {
             await release()
@@ -155,11 +159,27 @@ struct ResumableUploads: Sendable {
             // The claim is renewed while bytes come (a minute after the last renewal, before the next
             // write): an append that stalls past its lease finds the upload taken and writes no more.
             var renewed = clock.now
-            appended = try await files.append(upload.id, at: append.offset, limit: room, checksum: append.checksum?.algorithm, running: running, body: request.body) {
-                guard clock.now.timeIntervalSince(renewed) >= Self.appendRenewal else { return }
-                try await database.renewResumableAppend(id: upload.id, node: node, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
-                renewed = clock.now
-            }
+            // A piece checked whole (tus checksum) is recorded whole or not at all: no checkpoints.
+            let checkpointEvery = append.checksum == nil ? service.configuration.resumableCheckpointBytes : nil
+            appended = try await files.append(
+                upload.id, at: append.offset, limit: room, checksum: append.checksum?.algorithm, running: running, body: request.body,
+                beforeWrite: {
+                    guard clock.now.timeIntervalSince(renewed) >= Self.appendRenewal else { return }
+                    try await database.renewResumableAppend(id: upload.id, node: node, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
+                    renewed = clock.now
+                },
+                checkpointEvery: checkpointEvery,
+                checkpoint: { offset in
+                    try await database.checkpointResumableAppend(id: upload.id, node: node, offset: offset, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
+                    renewed = clock.now
+                    durable = offset
+                    if let version = append.progressVersion {
+                        await context.sendInterim(
+                            HTTPResponse(
+                                status: HTTPResponse.Status(code: 104, reasonPhrase: "Upload Resumption Supported"),
+                                headerFields: [IETFUploadRoutes.interopField: "\(version)", IETFUploadRoutes.offsetField: "\(offset)"]))
+                    }
+                })
         } catch {
             await release()
             throw AfterTheBody(APIError(IngestError.storage(error)))
@@ -198,7 +218,7 @@ struct ResumableUploads: Sendable {
         }
         let completes = bodyEnded && (length ?? total) == appended.offset && (append.completes || !append.completesOnlyWhenSaid)
         if completes {
-            return .completed(try await complete(claimed, size: appended.offset, digest: appended.running, node: node, resumeAt: append.offset))
+            return .completed(try await complete(claimed, size: appended.offset, digest: appended.running, node: node, resumeAt: durable))
         }
         // The bytes are synced: now the offset may move, and be reported.
         let now = try await database.finishResumableAppend(
