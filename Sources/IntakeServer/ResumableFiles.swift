@@ -80,11 +80,12 @@ struct ResumableFiles: Sendable {
     ///
     /// With `checkpointEvery`, each time that many more bytes are in, they are synced and
     /// `checkpoint` is told the offset they reach (the route records it: a long append cut by a
-    /// crash keeps what it had synced); when it throws, nothing more is written.
+    /// crash keeps what it had synced); when it throws, nothing more is written. No checkpoint is
+    /// made where the body is known to end (`bodyLength`): the append's own sync follows at once.
     func append(
         _ id: String, at offset: Int64, limit: Int64?, checksum: ChecksumAlgorithm? = nil, running: SHA256? = nil,
         body: some AsyncSequence<ByteBuffer, any Error>, beforeWrite: () async throws -> Void = {},
-        checkpointEvery: Int64? = nil, checkpoint: (Int64) async throws -> Void = { _ in }
+        checkpointEvery: Int64? = nil, bodyLength: Int64? = nil, checkpoint: (Int64) async throws -> Void = { _ in }
     ) async throws(StorageError) -> Appended {
         var running = running
         var sha1 = checksum == .sha1 ? Insecure.SHA1() : nil
@@ -127,7 +128,7 @@ struct ResumableFiles: Sendable {
                     BlobWriter.startWriteback(descriptor, upTo: Int(position))
                     unflushed = 0
                 }
-                if let checkpointEvery, position - checkpointed >= checkpointEvery {
+                if let checkpointEvery, position - checkpointed >= checkpointEvery, bodyLength.map({ position < offset + $0 }) ?? true {
                     try await DirectoryBlobStore.offloaded { () throws(StorageError) in
                         if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
                     }

@@ -168,7 +168,7 @@ struct ResumableUploads: Sendable {
                     try await database.renewResumableAppend(id: upload.id, node: node, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
                     renewed = clock.now
                 },
-                checkpointEvery: checkpointEvery,
+                checkpointEvery: checkpointEvery, bodyLength: request.headers[.contentLength].flatMap(Int64.init),
                 checkpoint: { offset in
                     try await database.checkpointResumableAppend(id: upload.id, node: node, offset: offset, leaseUntil: clock.now.addingTimeInterval(Self.appendLease))
                     renewed = clock.now
