@@ -124,9 +124,10 @@ struct BulkIngestLiveTests {
         let tree = try FileTree()
         defer { tree.remove() }
         let path = try tree.write("a.txt", "text\n")
-        // A port nothing listens on: connection refused on every attempt.
-        let listener = try LoopbackPort.unused()
-        let summary = try await LiveServer.withTarget(URL(string: "http://127.0.0.1:\(listener)")!, connectTimeout: .milliseconds(300)) { target in
+        // A port bound and not listening, kept so for the test: connection refused on every attempt
+        // (a port merely found unused could be taken meanwhile by another test's server).
+        let refusing = try LoopbackPort.refusing()
+        let summary = try await LiveServer.withTarget(URL(string: "http://127.0.0.1:\(refusing.port)")!, connectTimeout: .milliseconds(300)) { target in
             await BulkIngest(retry: RetryPolicy(maximumAttempts: 3, baseDelay: .milliseconds(10), maximumDelay: .milliseconds(20)))
                 .run(SourceTree(paths: [path]).files, into: target) { _ in }
         }
@@ -134,5 +135,6 @@ struct BulkIngestLiveTests {
         #expect(summary.failures.first?.attempts == 3)
         #expect(summary.failures.first?.error?.hasPrefix("network:") == true)
         #expect(summary.failures.first?.error?.hasSuffix("(after 3 attempts)") == true)
+        withExtendedLifetime(refusing) {}
     }
 }
