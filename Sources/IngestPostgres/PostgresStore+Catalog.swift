@@ -34,30 +34,19 @@ extension PostgresStore {
         let newestFirst = query.newestFirst
         let (names, values, type, uploadedAfter, uploadedBefore) = Self.parameters(query.filter)
         return try await withConnection { connection in
+            // Newest first or oldest first: the direction is the one part of the query not bound as a value.
             let rows = try await connection.rows(
-                newestFirst
-                    ? """
-                    SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                    WHERE documents.seq < \(after)
-                        AND (\(status)::text IS NULL OR documents.status = \(status))
-                        AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
-                        AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
-                        AND intake_filter_keeps(
-                            uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
-                            \(uploadedAfter)::double precision, \(uploadedBefore)::double precision)
-                    ORDER BY documents.seq DESC LIMIT \(limit + 1)
-                    """
-                    : """
-                    SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
-                    WHERE documents.seq > \(after)
-                        AND (\(status)::text IS NULL OR documents.status = \(status))
-                        AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
-                        AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
-                        AND intake_filter_keeps(
-                            uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
-                            \(uploadedAfter)::double precision, \(uploadedBefore)::double precision)
-                    ORDER BY documents.seq LIMIT \(limit + 1)
-                    """, logger: self.logger)
+                """
+                SELECT documents.* FROM documents JOIN uploads ON uploads.id = documents.upload_id
+                WHERE documents.seq \(unescaped: newestFirst ? "<" : ">") \(after)
+                    AND (\(status)::text IS NULL OR documents.status = \(status))
+                    AND (\(sha256)::text IS NULL OR documents.sha256 = \(sha256))
+                    AND (\(knowledgeBase)::text IS NULL OR uploads.knowledge_base = \(knowledgeBase))
+                    AND intake_filter_keeps(
+                        uploads.id, documents.detected_type, uploads.created_at, \(names)::text[], \(values)::text[], \(type)::text,
+                        \(uploadedAfter)::double precision, \(uploadedBefore)::double precision)
+                ORDER BY documents.seq \(unescaped: newestFirst ? "DESC" : "ASC") LIMIT \(limit + 1)
+                """, logger: self.logger)
             let page = rows.prefix(limit)
             let next = rows.count > limit ? try page.last.map { DocumentQuery.cursor(after: try $0.get("seq")) } : nil
             return DocumentPage(documents: try page.map(Self.document(from:)), nextCursor: next)

@@ -43,13 +43,17 @@ struct ResumableFiles: Sendable {
         return "\(directory)/\(id)"
     }
 
-    /// Creates the empty file of a new upload, durably (its directory entry synced too).
-    func create(_ id: String) throws(StorageError) {
-        let descriptor = open(path(id), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw StorageError.systemCall("create a resumable upload's file") }
-        defer { close(descriptor) }
-        if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
-        try DirectoryBlobStore.syncDirectory(directory)
+    /// Creates the empty file of a new upload, durably (its directory entry synced too); the
+    /// syncs wait for the disk on a dispatch thread, off the threads that run handlers.
+    func create(_ id: String) async throws(StorageError) {
+        let (path, directory) = (path(id), directory)
+        try await DirectoryBlobStore.offloaded { () throws(StorageError) in
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+            guard descriptor >= 0 else { throw StorageError.systemCall("create a resumable upload's file") }
+            defer { close(descriptor) }
+            if fsync(descriptor) != 0 { throw StorageError.systemCall("fsync a resumable upload's file") }
+            try DirectoryBlobStore.syncDirectory(directory)
+        }
     }
 
     /// What an append wrote: the new durable offset, why it stopped early if it did, the

@@ -83,7 +83,7 @@ struct ResumableUploads: Sendable {
             id: ResumableFiles.newID(), knowledgeBase: knowledgeBase, length: length, filename: filename,
             declaredType: declaredType, fields: fields, createdAt: now, expiresAt: now.addingTimeInterval(Self.lifetime))
         do throws(StorageError) {
-            try files.create(upload.id)
+            try await files.create(upload.id)
         } catch {
             throw APIError(IngestError.storage(error))
         }
